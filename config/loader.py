@@ -1,0 +1,150 @@
+"""Read environment files and turn every problem into ``file: field.path = value: what is allowed``."""
+
+from __future__ import annotations
+
+import tomllib
+import types
+import typing
+from collections.abc import Iterable
+from pathlib import Path as FsPath
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError, FieldError, Path, format_path
+from .schema import EnvironmentConfig
+
+ENVIRONMENTS_DIR = FsPath(__file__).resolve().parent.parent / "environments"
+
+
+def environment_files(directory: FsPath = ENVIRONMENTS_DIR) -> list[FsPath]:
+    """Every ``*.toml`` environment file, sorted by name."""
+    return sorted(directory.glob("*.toml"))
+
+
+def load_environment(path: FsPath) -> EnvironmentConfig:
+    """Parse and validate one environment file, or raise ConfigError listing every problem."""
+    shown = _display(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(shown, [f"is not valid TOML: {error}"]) from None
+    return parse_environment(data, source=shown, expected_name=path.stem)
+
+
+def parse_environment(data: dict[str, Any], *, source: str, expected_name: str | None = None) -> EnvironmentConfig:
+    """Validate already-parsed data; ``source`` names the file in error messages."""
+    try:
+        config = EnvironmentConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(source, [_describe(item) for item in error.errors()]) from None
+    if expected_name is not None and config.environment != expected_name:
+        raise ConfigError(
+            source,
+            [
+                f"environment = {config.environment!r}: must match the file name ({expected_name!r}), so one file is one environment"
+            ],
+        )
+    return config
+
+
+def load_environments(paths: Iterable[FsPath]) -> list[EnvironmentConfig]:
+    """Load several files; report the problems of all of them at once, before anything is built."""
+    configs: list[EnvironmentConfig] = []
+    problems: list[ConfigError] = []
+    for path in paths:
+        try:
+            configs.append(load_environment(path))
+        except ConfigError as error:
+            problems.append(error)
+    if problems:
+        raise ConfigError.combine(problems)
+    names = [c.stack_name for c in configs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError("environments", [f"stack name {d!r} is defined by more than one file" for d in duplicates])
+    return configs
+
+
+def _display(path: FsPath) -> str:
+    try:
+        return str(path.resolve().relative_to(FsPath.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _describe(item: Any) -> str:
+    """One line for one pydantic error: path, value and what is allowed."""
+    loc: Path = tuple(item["loc"])
+    value = item.get("input")
+    original = (item.get("ctx") or {}).get("error")
+    if isinstance(original, FieldError):
+        loc = loc + original.path
+        value = original.value if original.path or original.value is not None else value
+        message = original.message
+    else:
+        message = _pydantic_message(item, loc)
+    path = format_path(_clean_loc(EnvironmentConfig, loc))
+    shown_value = "" if item["type"] == "missing" else f" = {value!r}"
+    return f"{path}{shown_value}: {message}"
+
+
+def _pydantic_message(item: Any, loc: Path) -> str:
+    kind = item["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(EnvironmentConfig, loc[:-1])
+        return f"unknown key; allowed keys here: {', '.join(allowed)}"
+    if kind == "missing":
+        return "is required"
+    if kind == "union_tag_invalid":
+        return f"unknown type; allowed: {item['ctx']['expected_tags']}"
+    message: str = item["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated/Optional so we can walk into the model or container underneath."""
+    while get_origin(annotation) is typing.Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        return options if len(options) > 1 else _unwrap(options[0])
+    return annotation
+
+
+def _walk(model: Any, loc: Path) -> tuple[Path, Any]:
+    """Follow ``loc`` through the schema; drop discriminator tags pydantic inserts for unions."""
+    clean: list[str | int] = []
+    current: Any = model
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        target = _unwrap(current)
+        if isinstance(target, list):  # discriminated union: pydantic put the tag in the path
+            current = next((m for m in target if _tag(m) == part), None)
+            continue
+        clean.append(part)
+        if isinstance(target, type) and issubclass(target, BaseModel):
+            field = target.model_fields.get(str(part))
+            current = field.annotation if field else None
+        elif get_origin(target) in (list, dict):
+            current = get_args(target)[-1]
+        else:
+            current = None
+    return tuple(clean), current
+
+
+def _tag(model: type[BaseModel]) -> Any:
+    """The ``type`` literal that selects ``model`` in a discriminated union."""
+    return get_args(model.model_fields["type"].annotation)[0]
+
+
+def _clean_loc(model: Any, loc: Path) -> Path:
+    return _walk(model, loc)[0]
+
+
+def _allowed_keys(model: Any, loc: Path) -> list[str]:
+    target = _unwrap(_walk(model, loc)[1])
+    if isinstance(target, type) and issubclass(target, BaseModel):
+        return list(target.model_fields)
+    return []

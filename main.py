@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Synthesize every environment in environments/ into cdktf.out/stacks/<project>-<env>/cdk.tf.json.
+
+Used both by ``make synth`` and by the cdktf CLI (cdktf.json runs this file). Config for all
+environments is validated first; nothing is synthesized if any file is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+# `modules` must be imported before anything touches cdktf_cdktf_provider_aws (see
+# modules/_provider_import.py); `stacks` imports it first.
+from stacks import PlatformStack  # isort: skip
+
+from cdktf import App
+
+from config import ConfigError, environment_files, load_environments
+from stacks.platform_stack import BackendChoice
+
+BACKEND_ENV = "PLATFORM_BACKEND"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--env", action="append", default=[], help="Only this environment (repeatable). Default: all.")
+    parser.add_argument(
+        "--backend",
+        choices=["configured", "local"],
+        default=os.environ.get(BACKEND_ENV, "configured"),
+        help=f"'local' forces local state for every stack (make synth does this). Default: ${BACKEND_ENV} or 'configured'.",
+    )
+    parser.add_argument("--outdir", default=None, help="Output directory. Default: $CDKTF_OUTDIR or cdktf.out.")
+    args = parser.parse_args(argv)
+    if args.backend not in ("configured", "local"):
+        parser.error(f"{BACKEND_ENV} must be 'configured' or 'local', got {args.backend!r}")
+
+    files = environment_files()
+    if args.env:
+        unknown = sorted(set(args.env) - {f.stem for f in files})
+        if unknown:
+            parser.error(f"unknown environment(s) {', '.join(unknown)}; have: {', '.join(f.stem for f in files)}")
+        files = [f for f in files if f.stem in args.env]
+    try:
+        configs = load_environments(files)
+    except ConfigError as error:
+        print(f"config error:\n{error}", file=sys.stderr)
+        return 2
+
+    started = time.perf_counter()
+    app = App(outdir=args.outdir) if args.outdir else App()
+    build_seconds: dict[str, float] = {}
+    backend: BackendChoice = args.backend
+    for config in configs:
+        t0 = time.perf_counter()
+        PlatformStack(app, config, backend=backend)
+        build_seconds[config.stack_name] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    app.synth()
+    synth_seconds = time.perf_counter() - t0
+
+    outdir = Path(app.outdir)
+    for stack, seconds in build_seconds.items():
+        document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
+        resources = sum(len(items) for items in document.get("resource", {}).values())
+        print(f"{stack:<24} {resources:>4} resources  built in {seconds:.2f}s")
+    print(
+        f"synthesized {len(configs)} stack(s) into {outdir}/stacks in {time.perf_counter() - started:.2f}s (write {synth_seconds:.2f}s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

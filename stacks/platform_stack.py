@@ -1,0 +1,101 @@
+"""One TerraformStack per environment, built from that environment's validated config."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from cdktf import TerraformOutput, TerraformStack
+from constructs import Construct
+
+from config import EnvironmentConfig
+from config.schema import CloudBackendConfig, S3BackendConfig
+from modules import BackendProps, Network, NetworkProps, ProviderProps, aws_provider, state_backend
+
+BackendChoice = Literal["configured", "local"]
+
+
+class PlatformStack(TerraformStack):
+    """The whole platform for one environment.
+
+    ``backend="local"`` replaces the environment's configured backend with local state, so every
+    environment can be synthesized and planned on a machine without access to shared state.
+    """
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig, *, backend: BackendChoice = "configured") -> None:
+        super().__init__(scope, config.stack_name)
+        name = config.stack_name
+        aws_provider(
+            self,
+            props=ProviderProps(
+                region=config.region,
+                project=config.project,
+                environment=config.environment,
+                extra_tags=dict(config.tags),
+            ),
+        )
+        state_backend(self, props=backend_props(config, backend))
+
+        net = config.network
+        cidrs = net.subnet_cidrs()
+        network = Network(
+            self,
+            "network",
+            props=NetworkProps(
+                name=name,
+                region=config.region,
+                vpc_cidr=net.vpc_cidr,
+                availability_zones=list(net.availability_zones),
+                public_subnet_cidrs=cidrs["public"],
+                private_app_subnet_cidrs=cidrs["private_app"],
+                private_data_subnet_cidrs=cidrs["private_data"],
+                nat=net.nat,
+                flow_logs_enabled=net.flow_logs.enabled,
+                flow_logs_retention_days=net.flow_logs.retention_days,
+                flow_logs_traffic_type=net.flow_logs.traffic_type,
+                s3_gateway_endpoint=net.endpoints.s3_gateway,
+                interface_endpoints=list(net.endpoints.interface),
+            ),
+        )
+
+        TerraformOutput(self, "vpc_id", value=network.vpc_id, description="VPC id")
+        TerraformOutput(
+            self, "public_subnet_ids", value=network.public_subnet_ids, description="Public subnet ids, AZ order"
+        )
+        TerraformOutput(
+            self,
+            "private_app_subnet_ids",
+            value=network.private_app_subnet_ids,
+            description="Private-app subnet ids, AZ order",
+        )
+        TerraformOutput(
+            self,
+            "private_data_subnet_ids",
+            value=network.private_data_subnet_ids,
+            description="Private-data subnet ids, AZ order",
+        )
+
+
+def backend_props(config: EnvironmentConfig, backend: BackendChoice) -> BackendProps:
+    """Translate the environment's backend config (or the local override) into BackendProps."""
+    state_key = f"{config.project}/{config.environment}"
+    chosen = config.backend
+    if backend == "local" or chosen.type == "local":
+        return BackendProps(kind="local", state_key=state_key)
+    if isinstance(chosen, S3BackendConfig):
+        return BackendProps(
+            kind="s3",
+            state_key=state_key,
+            s3_bucket=chosen.bucket,
+            s3_region=chosen.region or config.region,
+            s3_locking=chosen.locking,
+            s3_dynamodb_table=chosen.dynamodb_table,
+            s3_kms_key_id=chosen.kms_key_id,
+        )
+    assert isinstance(chosen, CloudBackendConfig)
+    return BackendProps(
+        kind="cloud",
+        state_key=state_key,
+        cloud_organization=chosen.organization,
+        cloud_workspace=chosen.workspace or config.stack_name,
+        cloud_hostname=chosen.hostname,
+    )
