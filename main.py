@@ -21,6 +21,7 @@ from stacks import PlatformStack  # isort: skip
 from cdktf import App
 
 from config import ConfigError, environment_files, load_environments
+from config.loader import ENVIRONMENTS_DIR
 from stacks.platform_stack import BackendChoice
 
 BACKEND_ENV = "PLATFORM_BACKEND"
@@ -35,12 +36,13 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get(BACKEND_ENV, "configured"),
         help=f"'local' forces local state for every stack (make synth does this). Default: ${BACKEND_ENV} or 'configured'.",
     )
+    parser.add_argument("--environments", type=Path, default=ENVIRONMENTS_DIR, help="Directory of <env>.toml files.")
     parser.add_argument("--outdir", default=None, help="Output directory. Default: $CDKTF_OUTDIR or cdktf.out.")
     args = parser.parse_args(argv)
     if args.backend not in ("configured", "local"):
         parser.error(f"{BACKEND_ENV} must be 'configured' or 'local', got {args.backend!r}")
 
-    files = environment_files()
+    files = environment_files(args.environments)
     if args.env:
         unknown = sorted(set(args.env) - {f.stem for f in files})
         if unknown:

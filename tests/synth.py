@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from cdktf import App, TerraformStack, Testing
+import cdktf
+from cdktf import App, TerraformStack
 
 from modules import ProviderProps, aws_provider
 
@@ -19,7 +20,12 @@ def synth_construct(build: Callable[[TerraformStack], object], *, region: str = 
     stack = TerraformStack(app, "test")
     aws_provider(stack, props=ProviderProps(region=region, project="test", environment="unit"))
     build(stack)
-    document: Json = json.loads(Testing.synth(stack))
+    return synth_stack(stack)
+
+
+def synth_stack(stack: TerraformStack) -> Json:
+    """The stack's Terraform JSON as a dict (no files written)."""
+    document: Json = json.loads(cdktf.Testing.synth(stack))
     return document
 
 

@@ -1,0 +1,1 @@
+"""Developer tooling behind the Makefile: preflight checks and the synth benchmark."""

@@ -1,0 +1,65 @@
+# Two commands do all set-up: `make synth` and `make test` (see README). Everything else is optional.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
+NODE_BIN := $(CURDIR)/node_modules/.bin
+# A supported Node.js (22, from package.json) for jsii and the cdktf CLI: the machine's node 20 is
+# end-of-life. Exported for every recipe.
+export PATH := $(NODE_BIN):$(PATH)
+export JSII_NODE := $(NODE_BIN)/node
+export CHECKPOINT_DISABLE := 1
+export DISABLE_VERSION_CHECK := 1
+
+# make synth: local state for every stack, so any machine can synth/plan without shared state.
+# make diff/deploy: each environment's configured backend (S3 / HCP Terraform for shared envs).
+BACKEND ?= local
+ENV ?=
+
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: help setup synth test lint bench diff deploy clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(PY_STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP) ## Create/update the virtualenv and node_modules (done by every target that needs them)
+
+synth: setup ## Synthesize every environment into cdktf.out/stacks/<stack>/cdk.tf.json (local backend)
+	$(PY) main.py --backend $(BACKEND)
+
+test: setup ## Run the whole test suite
+	$(PY) -m pytest
+
+lint: setup ## ruff (lint + format check) and mypy on the project's code
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: setup ## Median wall time and peak RSS: make synth vs a naive cdktf app, and their ratio
+	$(PY) -m tools.bench
+
+diff: setup ## terraform plan of one environment through the cdktf CLI: make diff ENV=staging
+	@$(PY) -m tools.preflight diff "$(ENV)"
+	PLATFORM_BACKEND=configured cdktf diff $$($(PY) -m tools.preflight stack "$(ENV)")
+
+deploy: setup ## Apply one environment through the cdktf CLI: make deploy ENV=dev
+	@$(PY) -m tools.preflight deploy "$(ENV)"
+	PLATFORM_BACKEND=configured cdktf deploy $$($(PY) -m tools.preflight stack "$(ENV)")
+
+clean: ## Remove generated output and caches (keeps the virtualenvs, node_modules and local state)
+	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache build
+	find . -name __pycache__ -type d -not -path './.venv*' -not -path './node_modules/*' -prune -exec rm -rf {} +

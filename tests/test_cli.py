@@ -1,0 +1,180 @@
+"""The entry points users run: main.py, the cdktf CLI, the preflight of make diff/deploy.
+
+These start subprocesses (a synth takes ~2 s; the full-provider-import one ~12 s).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import environment_files, load_environment
+from tools import preflight
+
+ROOT = Path(__file__).resolve().parent.parent
+CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
+STACKS = sorted(load_environment(path).stack_name for path in environment_files())
+
+
+def run(args: list[str], *, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600
+    )
+
+
+def synth_main(outdir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    result = run([sys.executable, "main.py", "--backend", "local", "--outdir", str(outdir), *extra])
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def assert_same_stacks(left: Path, right: Path) -> None:
+    for stack in STACKS:
+        a, b = left / "stacks" / stack / "cdk.tf.json", right / "stacks" / stack / "cdk.tf.json"
+        assert a.is_file(), a
+        assert b.is_file(), b
+        assert filecmp.cmp(a, b, shallow=False), f"{stack} differs between {left} and {right}"
+
+
+@pytest.fixture(scope="module")
+def main_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    outdir = tmp_path_factory.mktemp("main.out")
+    result = synth_main(outdir)
+    for stack in STACKS:  # one line per stack: name, resource count, seconds
+        assert any(
+            line.split()[:1] == [stack] and "resources" in line and line.endswith("s")
+            for line in result.stdout.splitlines()
+        ), result.stdout
+    return outdir
+
+
+def test_main_synthesizes_every_environment(main_out: Path) -> None:
+    assert sorted(p.name for p in (main_out / "stacks").iterdir()) == STACKS
+
+
+def test_cdktf_cli_synth_produces_the_same_stacks_as_make_synth(main_out: Path, tmp_path: Path) -> None:
+    if not CDKTF.exists():
+        pytest.fail("node_modules/.bin/cdktf is missing: run the suite through `make test`, which installs it")
+    result = run(
+        [str(CDKTF), "synth", "--output", str(tmp_path)], env={"PLATFORM_BACKEND": "local", "CHECKPOINT_DISABLE": "1"}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_same_stacks(main_out, tmp_path)
+
+
+def test_partial_provider_import_gives_byte_identical_output(main_out: Path, tmp_path: Path) -> None:
+    # Importing the provider root first makes modules/_provider_import a no-op: the naive path.
+    code = (
+        "import sys, runpy, cdktf_cdktf_provider_aws;"
+        f"sys.argv = ['main.py', '--backend', 'local', '--outdir', {str(tmp_path)!r}];"
+        "runpy.run_path('main.py', run_name='__main__')"
+    )
+    result = run([sys.executable, "-c", code])
+    assert result.returncode == 0, result.stderr
+    assert_same_stacks(main_out, tmp_path)
+
+
+def test_synth_loads_only_the_provider_submodules_it_uses() -> None:
+    code = "import sys, main;print(sum(m.startswith('cdktf_cdktf_provider_aws.') for m in sys.modules))"
+    result = run([sys.executable, "-c", code])
+    assert result.returncode == 0, result.stderr
+    loaded = int(result.stdout.strip())
+    assert 0 < loaded < 150, f"{loaded} provider submodules imported; the full package has ~2200"
+
+
+def test_bad_config_stops_before_anything_is_synthesized(tmp_path: Path) -> None:
+    environments = tmp_path / "environments"
+    environments.mkdir()
+    good = (ROOT / "environments" / "dev.toml").read_text()
+    (environments / "dev.toml").write_text(good.replace('region = "eu-west-1"', 'region = "eu-wst-1"'))
+    outdir = tmp_path / "out"
+    result = run([sys.executable, "main.py", "--environments", str(environments), "--outdir", str(outdir)])
+    assert result.returncode == 2
+    assert "dev.toml: region = 'eu-wst-1': must be an AWS region" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not outdir.exists()
+
+
+def test_unknown_environment_is_rejected() -> None:
+    result = run([sys.executable, "main.py", "--env", "qa"])
+    assert result.returncode == 2
+    assert "unknown environment(s) qa" in result.stderr
+
+
+# --- preflight of make diff / make deploy --------------------------------------------------------
+
+
+@pytest.fixture
+def fake_terraform(tmp_path: Path) -> str:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    terraform = bin_dir / "terraform"
+    terraform.write_text("#!/bin/sh\n")
+    terraform.chmod(0o755)
+    return str(bin_dir)
+
+
+def test_preflight_explains_a_missing_terraform(tmp_path: Path) -> None:
+    config = load_environment(ROOT / "environments" / "dev.toml")
+    found = preflight.problem("deploy", config, {"PATH": str(tmp_path), "AWS_PROFILE": "x"}, tmp_path)
+    assert found is not None
+    assert found.startswith("make deploy needs the terraform CLI")
+
+
+def test_preflight_explains_missing_aws_credentials(tmp_path: Path, fake_terraform: str) -> None:
+    config = load_environment(ROOT / "environments" / "dev.toml")
+    found = preflight.problem("diff", config, {"PATH": fake_terraform}, tmp_path)
+    assert found is not None
+    assert found.startswith("make diff needs AWS credentials")
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"AWS_PROFILE": "netflux-dev"},
+        {"AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "s"},
+        {"AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token", "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci"},
+        {"SKIP_AWS_CREDENTIALS_CHECK": "1"},
+    ],
+)
+def test_preflight_passes_with_terraform_and_any_credential_source(
+    tmp_path: Path, fake_terraform: str, environ: dict[str, str]
+) -> None:
+    config = load_environment(ROOT / "environments" / "dev.toml")
+    assert preflight.problem("deploy", config, {"PATH": fake_terraform, **environ}, tmp_path) is None
+
+
+def test_preflight_accepts_a_shared_credentials_file(tmp_path: Path, fake_terraform: str) -> None:
+    (tmp_path / ".aws").mkdir()
+    (tmp_path / ".aws" / "credentials").write_text("[default]\n")
+    config = load_environment(ROOT / "environments" / "dev.toml")
+    assert preflight.problem("deploy", config, {"PATH": fake_terraform}, tmp_path) is None
+
+
+def test_preflight_command_prints_one_line_and_fails(tmp_path: Path) -> None:
+    result = run(
+        [sys.executable, "-m", "tools.preflight", "deploy", "dev"], env={"PATH": str(tmp_path), "HOME": str(tmp_path)}
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "terraform CLI" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("", "set ENV to one of: dev, prod, staging"), ("qa", "unknown ENV='qa'")]
+)
+def test_preflight_requires_a_known_environment(name: str, message: str) -> None:
+    result = run([sys.executable, "-m", "tools.preflight", "deploy", name])
+    assert result.returncode == 1
+    assert message in result.stderr
+
+
+def test_preflight_maps_an_environment_to_its_stack() -> None:
+    result = run([sys.executable, "-m", "tools.preflight", "stack", "prod"])
+    assert result.returncode == 0
+    assert result.stdout.strip() == "netflux-prod"
