@@ -11,6 +11,8 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 # end-of-life. Exported for every recipe.
 export PATH := $(NODE_BIN):$(PATH)
 export JSII_NODE := $(NODE_BIN)/node
+# jsii's runtime uses util.isArray; node 22 warns about it on every run. Nothing for users to act on.
+export NODE_OPTIONS := --no-deprecation
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 

@@ -101,7 +101,10 @@ def test_fails_when_more_azs_than_subnets_can_be_carved(dev: dict[str, Any]) -> 
         subnet_prefix_length=27,
         availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"],
     )
-    fails(dev, r"network\.availability_zones = \[.*\]: has 3 AZs but 10\.10\.0\.0/24 split into /27 subnets fits only 2 per tier.*")
+    fails(
+        dev,
+        r"network\.availability_zones = \[.*\]: has 3 AZs but 10\.10\.0\.0/24 split into /27 subnets fits only 2 per tier.*",
+    )
 
 
 def test_fails_when_subnet_prefix_is_not_inside_the_vpc(dev: dict[str, Any]) -> None:
@@ -164,7 +167,9 @@ def test_fails_when_a_required_field_is_missing(dev: dict[str, Any]) -> None:
 
 def test_fails_when_flow_log_retention_is_not_a_cloudwatch_period(dev: dict[str, Any]) -> None:
     dev["network"]["flow_logs"]["retention_days"] = 31
-    fails(dev, r"network\.flow_logs\.retention_days = 31: must be one of CloudWatch's retention periods: 1, 3, .*, 3653")
+    fails(
+        dev, r"network\.flow_logs\.retention_days = 31: must be one of CloudWatch's retention periods: 1, 3, .*, 3653"
+    )
 
 
 def test_fails_when_an_interface_endpoint_is_unknown(dev: dict[str, Any]) -> None:
@@ -174,7 +179,9 @@ def test_fails_when_an_interface_endpoint_is_unknown(dev: dict[str, Any]) -> Non
 
 def test_fails_when_a_reserved_tag_is_overridden(dev: dict[str, Any]) -> None:
     dev["tags"]["managed-by"] = "terraform"
-    fails(dev, r"tags\.managed-by = 'terraform': is set by the platform \(project, environment, managed-by\); remove it")
+    fails(
+        dev, r"tags\.managed-by = 'terraform': is set by the platform \(project, environment, managed-by\); remove it"
+    )
 
 
 def test_fails_when_backend_type_is_unknown(dev: dict[str, Any]) -> None:
@@ -184,7 +191,10 @@ def test_fails_when_backend_type_is_unknown(dev: dict[str, Any]) -> None:
 
 def test_fails_when_s3_backend_key_is_unknown(dev: dict[str, Any]) -> None:
     dev["backend"] = {"type": "s3", "bucket": "state-bucket", "key": "custom"}
-    fails(dev, r"backend\.key = 'custom': unknown key; allowed keys here: type, bucket, region, locking, dynamodb_table, kms_key_id")
+    fails(
+        dev,
+        r"backend\.key = 'custom': unknown key; allowed keys here: type, bucket, region, locking, dynamodb_table, kms_key_id",
+    )
 
 
 def test_fails_when_dynamodb_locking_has_no_table(dev: dict[str, Any]) -> None:

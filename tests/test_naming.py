@@ -28,7 +28,9 @@ def test_names_are_deterministic() -> None:
 
 def test_long_names_sharing_a_prefix_do_not_collide() -> None:
     roles = [f"service-with-a-very-long-name-{suffix}" for suffix in ("a", "b", "c", "movies", "customers")]
-    names = [resource_name(p, e, r, max_length=32) for p, e, r in itertools.product(["netflux"], ["dev", "prod"], roles)]
+    names = [
+        resource_name(p, e, r, max_length=32) for p, e, r in itertools.product(["netflux"], ["dev", "prod"], roles)
+    ]
     assert all(len(n) <= 32 for n in names)
     assert len(set(names)) == len(names)
 

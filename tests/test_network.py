@@ -48,7 +48,9 @@ def routes_of(document: Json, route_table_id: str) -> list[Json]:
 
 def table_id_of_subnet(document: Json, subnet_logical_id: str) -> str:
     subnet_ref = f"${{aws_subnet.{subnet_logical_id}.id}}"
-    [association] = [a for a in resources(document, "aws_route_table_association").values() if a["subnet_id"] == subnet_ref]
+    [association] = [
+        a for a in resources(document, "aws_route_table_association").values() if a["subnet_id"] == subnet_ref
+    ]
     route_table_id: str = association["route_table_id"]
     return route_table_id
 
@@ -72,7 +74,9 @@ def test_no_subnet_assigns_public_ips(default_network: Json) -> None:
 
 
 def test_public_tier_routes_to_the_internet_gateway(default_network: Json) -> None:
-    [public_rt_id] = [k for k, v in resources(default_network, "aws_route_table").items() if v["tags"]["Name"].endswith("-public")]
+    [public_rt_id] = [
+        k for k, v in resources(default_network, "aws_route_table").items() if v["tags"]["Name"].endswith("-public")
+    ]
     routes = routes_of(default_network, f"${{aws_route_table.{public_rt_id}.id}}")
     assert [(r["destination_cidr_block"], r["gateway_id"].split(".")[0]) for r in routes] == [
         ("0.0.0.0/0", "${aws_internet_gateway")
@@ -80,7 +84,9 @@ def test_public_tier_routes_to_the_internet_gateway(default_network: Json) -> No
 
 
 def test_data_tier_has_no_route_to_the_internet(default_network: Json) -> None:
-    data_subnets = [k for k, v in resources(default_network, "aws_subnet").items() if v["tags"]["tier"] == "private-data"]
+    data_subnets = [
+        k for k, v in resources(default_network, "aws_subnet").items() if v["tags"]["tier"] == "private-data"
+    ]
     assert len(data_subnets) == 3
     for logical_id in data_subnets:
         table = table_id_of_subnet(default_network, logical_id)
@@ -105,7 +111,9 @@ def test_per_az_nat_keeps_each_az_on_its_own_gateway() -> None:
     document = synth_network(nat="per_az")
     nat_az = {
         f"${{aws_nat_gateway.{k}.id}}": next(
-            s["availability_zone"] for sk, s in resources(document, "aws_subnet").items() if v["subnet_id"] == f"${{aws_subnet.{sk}.id}}"
+            s["availability_zone"]
+            for sk, s in resources(document, "aws_subnet").items()
+            if v["subnet_id"] == f"${{aws_subnet.{sk}.id}}"
         )
         for k, v in resources(document, "aws_nat_gateway").items()
     }
@@ -117,7 +125,11 @@ def test_per_az_nat_keeps_each_az_on_its_own_gateway() -> None:
 
 
 def test_nat_gateways_live_in_public_subnets_and_wait_for_the_igw(default_network: Json) -> None:
-    public_refs = {f"${{aws_subnet.{k}.id}}" for k, v in resources(default_network, "aws_subnet").items() if v["tags"]["tier"] == "public"}
+    public_refs = {
+        f"${{aws_subnet.{k}.id}}"
+        for k, v in resources(default_network, "aws_subnet").items()
+        if v["tags"]["tier"] == "public"
+    }
     for nat in resources(default_network, "aws_nat_gateway").values():
         assert nat["subnet_id"] in public_refs
         assert any(d.startswith("aws_internet_gateway.") for d in nat["depends_on"])
@@ -157,14 +169,18 @@ def test_s3_gateway_endpoint_serves_the_private_route_tables(default_network: Js
     [s3] = [e for e in resources(default_network, "aws_vpc_endpoint").values() if e["vpc_endpoint_type"] == "Gateway"]
     assert s3["service_name"] == "com.amazonaws.eu-west-1.s3"
     private_tables = {
-        f"${{aws_route_table.{k}.id}}" for k, v in resources(default_network, "aws_route_table").items() if "private" in v["tags"]["Name"]
+        f"${{aws_route_table.{k}.id}}"
+        for k, v in resources(default_network, "aws_route_table").items()
+        if "private" in v["tags"]["Name"]
     }
     assert set(s3["route_table_ids"]) == private_tables
     assert len(private_tables) == len(AZS) + 1
 
 
 def test_interface_endpoints_get_their_own_sg_allowing_https_from_the_vpc(default_network: Json) -> None:
-    interface = [e for e in resources(default_network, "aws_vpc_endpoint").values() if e["vpc_endpoint_type"] == "Interface"]
+    interface = [
+        e for e in resources(default_network, "aws_vpc_endpoint").values() if e["vpc_endpoint_type"] == "Interface"
+    ]
     services = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]
     assert sorted(e["service_name"] for e in interface) == [f"com.amazonaws.eu-west-1.{s}" for s in services]
     sg_id = next(iter(resources(default_network, "aws_security_group")))
@@ -195,7 +211,9 @@ def test_subnet_ids_are_keyed_by_az_so_adding_an_az_keeps_existing_ones() -> Non
         before, after = resources(two, resource_type), resources(three, resource_type)
         assert set(before) <= set(after), resource_type
         for logical_id, body in before.items():
-            assert {k: v for k, v in body.items() if k != "//"} == {k: v for k, v in after[logical_id].items() if k != "//"}
+            assert {k: v for k, v in body.items() if k != "//"} == {
+                k: v for k, v in after[logical_id].items() if k != "//"
+            }
 
 
 def test_fails_when_subnet_lists_do_not_match_the_azs() -> None:

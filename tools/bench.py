@@ -59,7 +59,9 @@ def main() -> int:
                 samples[name].append(run(command))
 
     medians = {name: statistics.median(s.seconds for s in runs) for name, runs in samples.items()}
-    print(f"{'':32} {'median s':>9} {'min s':>7} {'max s':>7} {'peak RSS MiB':>13}  ({args.repetitions} alternating runs)")
+    print(
+        f"{'':32} {'median s':>9} {'min s':>7} {'max s':>7} {'peak RSS MiB':>13}  ({args.repetitions} alternating runs)"
+    )
     for name, runs in samples.items():
         seconds = [s.seconds for s in runs]
         peak = max(s.peak_rss_mib for s in runs)

@@ -1,7 +1,7 @@
 """Checks before `make diff` / `make deploy`: stop with one line saying what to install or set.
 
-    python -m tools.preflight diff|deploy ENV   exit 0 when ready, else 1 with one line on stderr
-    python -m tools.preflight stack ENV         print the cdktf stack name of ENV
+python -m tools.preflight diff|deploy ENV   exit 0 when ready, else 1 with one line on stderr
+python -m tools.preflight stack ENV         print the cdktf stack name of ENV
 """
 
 from __future__ import annotations
