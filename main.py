@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Synthesize every environment in environments/ into cdktf.out/stacks/<project>-<env>/cdk.tf.json.
+"""Synthesize every environment (environments/*.toml, examples/*/*.toml) into cdktf.out/stacks/<project>-<env>/.
 
 Used both by ``make synth`` and by the cdktf CLI (cdktf.json runs this file). Config for all
 environments is validated first; nothing is synthesized if any file is invalid.
@@ -20,8 +20,7 @@ from stacks import PlatformStack  # isort: skip
 
 from cdktf import App
 
-from config import ConfigError, environment_files, load_environments
-from config.loader import ENVIRONMENTS_DIR
+from config import ConfigError, environment_files, example_files, load_environments
 from stacks.platform_stack import BackendChoice
 
 BACKEND_ENV = "PLATFORM_BACKEND"
@@ -36,13 +35,18 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get(BACKEND_ENV, "configured"),
         help=f"'local' forces local state for every stack (make synth does this). Default: ${BACKEND_ENV} or 'configured'.",
     )
-    parser.add_argument("--environments", type=Path, default=ENVIRONMENTS_DIR, help="Directory of <env>.toml files.")
+    parser.add_argument(
+        "--environments",
+        type=Path,
+        default=None,
+        help="Directory of <env>.toml files. Default: environments/ plus the examples/*/<env>.toml examples.",
+    )
     parser.add_argument("--outdir", default=None, help="Output directory. Default: $CDKTF_OUTDIR or cdktf.out.")
     args = parser.parse_args(argv)
     if args.backend not in ("configured", "local"):
         parser.error(f"{BACKEND_ENV} must be 'configured' or 'local', got {args.backend!r}")
 
-    files = environment_files(args.environments)
+    files = environment_files(args.environments) if args.environments else environment_files() + example_files()
     if args.env:
         unknown = sorted(set(args.env) - {f.stem for f in files})
         if unknown:

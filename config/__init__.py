@@ -1,7 +1,7 @@
 """Environment config: the typed schema, the loader that reports bad input, and resource naming."""
 
 from .errors import ConfigError, FieldError
-from .loader import environment_files, load_environment, load_environments, parse_environment
+from .loader import environment_files, example_files, load_environment, load_environments, parse_environment
 from .naming import resource_name
 from .schema import EnvironmentConfig
 
@@ -10,6 +10,7 @@ __all__ = [
     "EnvironmentConfig",
     "FieldError",
     "environment_files",
+    "example_files",
     "load_environment",
     "load_environments",
     "parse_environment",

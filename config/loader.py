@@ -14,12 +14,19 @@ from pydantic import BaseModel, ValidationError
 from .errors import ConfigError, FieldError, Path, format_path
 from .schema import EnvironmentConfig
 
-ENVIRONMENTS_DIR = FsPath(__file__).resolve().parent.parent / "environments"
+ROOT = FsPath(__file__).resolve().parent.parent
+ENVIRONMENTS_DIR = ROOT / "environments"
+EXAMPLES_DIR = ROOT / "examples"
 
 
 def environment_files(directory: FsPath = ENVIRONMENTS_DIR) -> list[FsPath]:
     """Every ``*.toml`` environment file, sorted by name."""
     return sorted(directory.glob("*.toml"))
+
+
+def example_files(directory: FsPath = EXAMPLES_DIR) -> list[FsPath]:
+    """Complete example environments (``examples/<name>/<env>.toml``), synthesized along with the real ones."""
+    return sorted(directory.glob("*/*.toml"))
 
 
 def load_environment(path: FsPath) -> EnvironmentConfig:

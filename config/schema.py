@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from . import routing
 from .errors import FieldError, format_path
 
 # CloudWatch Logs accepts only these retention periods.
@@ -56,6 +58,16 @@ def _match(value: str, pattern: re.Pattern[str], max_length: int, allowed: str) 
     if not pattern.match(value) or "--" in value:
         raise FieldError(f"must be {allowed}", value=value)
     return value
+
+
+def _each(values: list[str], check: Callable[[str], str]) -> list[str]:
+    """Run ``check`` on every item; an error points at the item's index."""
+    for index, value in enumerate(values):
+        try:
+            check(value)
+        except FieldError as error:
+            raise FieldError(error.message, path=(index,), value=value) from None
+    return values
 
 
 # --- backends ----------------------------------------------------------------------------------
@@ -285,13 +297,211 @@ class NetworkConfig(Strict):
         }
 
 
+# --- traffic -----------------------------------------------------------------------------------
+
+_CERTIFICATE_ARN = re.compile(
+    r"^arn:(?P<partition>aws|aws-us-gov|aws-cn):acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$"
+)
+_HTTP_CODES = re.compile(r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")
+
+
+class HealthCheckConfig(Strict):
+    """How the ALB decides a task is healthy (``[services.<name>.health_check]``)."""
+
+    path: str = Field(default="/", description="Path requested on the container port; must answer 'matcher'.")
+    matcher: str = Field(default="200", description="Healthy HTTP codes: '200', '200,204' or '200-299' (200-499).")
+    interval_seconds: int = Field(default=15, description="Seconds between checks, 5-300.")
+    timeout_seconds: int = Field(default=5, description="Seconds without answer that count as failed, 2-120.")
+    healthy_threshold: int = Field(default=3, description="Consecutive successes before a task gets traffic, 2-10.")
+    unhealthy_threshold: int = Field(default=3, description="Consecutive failures before a task loses traffic, 2-10.")
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/") or len(value) > 1024 or any(c.isspace() for c in value):
+            raise FieldError("must be a URL path starting with / (at most 1024 characters, no spaces)", value=value)
+        return value
+
+    @field_validator("matcher")
+    @classmethod
+    def _matcher(cls, value: str) -> str:
+        codes = [int(code) for code in re.findall(r"\d{3}", value)] if _HTTP_CODES.match(value) else []
+        if not codes or not all(200 <= code <= 499 for code in codes):
+            raise FieldError("must be HTTP codes 200-499 as '200', '200,204' or '200-299'", value=value)
+        return value
+
+    @model_validator(mode="after")
+    def _ranges(self) -> HealthCheckConfig:
+        for name, low, high in (
+            ("interval_seconds", 5, 300),
+            ("timeout_seconds", 2, 120),
+            ("healthy_threshold", 2, 10),
+            ("unhealthy_threshold", 2, 10),
+        ):
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise FieldError(f"must be between {low} and {high}, got {value}", path=(name,), value=value)
+        if self.timeout_seconds >= self.interval_seconds:
+            raise FieldError(
+                f"must be less than interval_seconds ({self.interval_seconds})",
+                path=("timeout_seconds",),
+                value=self.timeout_seconds,
+            )
+        return self
+
+
+class AccessLogsConfig(Strict):
+    """ALB access logs to an S3 bucket the platform creates (``[alb.access_logs]``)."""
+
+    enabled: bool = Field(default=True, description="Access logs on: every request is recorded.")
+    expiry_days: int = Field(default=365, description="Days a log object is kept before S3 deletes it, 1-3650.")
+
+    @field_validator("expiry_days")
+    @classmethod
+    def _expiry(cls, value: int) -> int:
+        if not 1 <= value <= 3650:
+            raise FieldError(f"must be between 1 and 3650 days, got {value}", value=value)
+        return value
+
+
+class AlbConfig(Strict):
+    """The one Application Load Balancer in front of every service (``[alb]``)."""
+
+    internal: bool = Field(default=False, description="false: internet-facing in the public subnets.")
+    ingress_cidrs: list[str] | None = Field(
+        default=None,
+        description="Who may connect on 80/443; the internet (0.0.0.0/0) when internet-facing, the VPC when internal.",
+    )
+    idle_timeout_seconds: int = Field(default=60, description="Idle connection timeout, 1-4000 seconds.")
+    deletion_protection: bool = Field(default=True, description="The ALB cannot be deleted until this is turned off.")
+    certificate_arn: str | None = Field(
+        default=None,
+        description="ACM certificate in the environment's region: HTTPS on 443 and HTTP redirects to it. "
+        "Unset: plain HTTP on 80 only.",
+    )
+    access_logs: AccessLogsConfig = Field(default_factory=AccessLogsConfig)
+
+    @field_validator("idle_timeout_seconds")
+    @classmethod
+    def _idle_timeout(cls, value: int) -> int:
+        if not 1 <= value <= 4000:
+            raise FieldError(f"idle_timeout_seconds must be between 1 and 4000, got {value}", value=value)
+        return value
+
+    @field_validator("ingress_cidrs")
+    @classmethod
+    def _ingress(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise FieldError("must list at least one CIDR; remove the key for the default", value=value)
+        for index, cidr in enumerate(value):
+            try:
+                _ipv4_network(cidr, what="ingress CIDR")
+            except FieldError as error:
+                raise FieldError(error.message, path=(index,), value=cidr) from None
+            if value.index(cidr) != index:
+                raise FieldError("is listed twice", path=(index,), value=cidr)
+        return value
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _certificate(cls, value: str | None) -> str | None:
+        if value is not None and not _CERTIFICATE_ARN.match(value):
+            raise FieldError(
+                "must be an ACM certificate ARN: arn:aws:acm:<region>:<12-digit account>:certificate/<uuid>",
+                value=value,
+            )
+        return value
+
+    @property
+    def certificate_region(self) -> str | None:
+        """Region part of the certificate ARN, if any."""
+        found = _CERTIFICATE_ARN.match(self.certificate_arn or "")
+        return found["region"] if found else None
+
+    def effective_ingress_cidrs(self, vpc_cidr: str) -> list[str]:
+        """The configured CIDRs, else the internet (internet-facing) or the VPC (internal)."""
+        if self.ingress_cidrs is not None:
+            return list(self.ingress_cidrs)
+        return [vpc_cidr] if self.internal else ["0.0.0.0/0"]
+
+
+class SecurityGroupsConfig(Strict):
+    """Security-group layout (``[security_groups]``)."""
+
+    mode: Literal["tiered", "shared"] = Field(
+        default="tiered",
+        description="tiered: ALB -> app -> database/cache, each hop one port; shared: app, database and cache "
+        "share one group that allows all traffic within itself (simpler, weaker isolation).",
+    )
+
+
 # --- workload ----------------------------------------------------------------------------------
+
+# The compute models subclass Strict (above): importing them here, not at the top, lets
+# config/compute.py import Strict from this module without a circular-import failure.
+from .compute import ComputeConfig, ServiceDeploymentConfig, ServiceScalingConfig, ServiceTaskConfig  # noqa: E402
+from .data import CacheConfig, DatabaseConfig, ServiceDataAccess, check_data_access  # noqa: E402  (same reason)
+from .edge import BeanstalkConfig, FrontendConfig, MonitoringConfig, check_beanstalk_choice, check_frontend_origin  # noqa: E402  (same reason)
 
 
 class ServiceConfig(Strict):
     """One containerised service of the workload. Keyed by name in ``[services.<name>]``."""
 
     container_port: int = Field(ge=1, le=65535, description="Port the container listens on.")
+    protocol: Literal["HTTP", "HTTPS"] = Field(
+        default="HTTP",
+        description="ALB -> container protocol. HTTP: TLS ends at the ALB; HTTPS: the container serves TLS too.",
+    )
+    path_patterns: list[str] = Field(
+        default_factory=list, description="ALB path patterns routed here (at most 3), e.g. /api/movies*."
+    )
+    host_headers: list[str] = Field(
+        default_factory=list, description="Host names routed here (at most 3); any host when empty."
+    )
+    health_check: HealthCheckConfig = Field(default_factory=HealthCheckConfig)
+    deregistration_delay_seconds: int = Field(
+        default=30, description="Seconds a stopping task keeps serving in-flight requests, 0-3600."
+    )
+    rule_priority: int | None = Field(
+        default=None,
+        description="Listener-rule priority, 1-50000; allocated from pattern specificity when unset "
+        "(see config/routing.py).",
+    )
+    task: ServiceTaskConfig = Field(default_factory=ServiceTaskConfig, description="Task size, image, settings, logs.")
+    deployment: ServiceDeploymentConfig = Field(default_factory=ServiceDeploymentConfig, description="Rollouts.")
+    scaling: ServiceScalingConfig = Field(default_factory=ServiceScalingConfig, description="Task count, autoscaling.")
+    data_access: ServiceDataAccess = Field(
+        default_factory=ServiceDataAccess, description="Whether it uses the database/cache, and as which DB user."
+    )
+
+    @field_validator("path_patterns")
+    @classmethod
+    def _path_patterns(cls, value: list[str]) -> list[str]:
+        return _each(value, routing.check_path_pattern)
+
+    @field_validator("host_headers")
+    @classmethod
+    def _host_headers(cls, value: list[str]) -> list[str]:
+        return _each(value, routing.check_host_header)
+
+    @field_validator("deregistration_delay_seconds")
+    @classmethod
+    def _deregistration_delay(cls, value: int) -> int:
+        if not 0 <= value <= 3600:
+            raise FieldError(f"must be between 0 and 3600 seconds, got {value}", value=value)
+        return value
+
+    @field_validator("rule_priority")
+    @classmethod
+    def _rule_priority(cls, value: int | None) -> int | None:
+        return None if value is None else routing.check_priority(value)
+
+    @model_validator(mode="after")
+    def _conditions(self) -> ServiceConfig:
+        routing.check_conditions(self.path_patterns, self.host_headers)
+        return self
 
 
 # --- environment -------------------------------------------------------------------------------
@@ -311,6 +521,24 @@ class EnvironmentConfig(Strict):
     backend: BackendConfig = Field(default_factory=LocalBackendConfig, description="Where Terraform keeps state.")
     network: NetworkConfig
     services: dict[str, ServiceConfig] = Field(default_factory=dict, description="Services keyed by name.")
+    alb: AlbConfig = Field(default_factory=AlbConfig, description="The load balancer in front of the services.")
+    security_groups: SecurityGroupsConfig = Field(default_factory=SecurityGroupsConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig, description="The cluster every service runs in.")
+    database: DatabaseConfig | None = Field(
+        default=None, description="RDS PostgreSQL; none when the table is absent, secure defaults when present."
+    )
+    cache: CacheConfig | None = Field(
+        default=None, description="ElastiCache Redis/Valkey; none when absent, secure defaults when present."
+    )
+    frontend: FrontendConfig = Field(
+        default_factory=FrontendConfig, description="Static frontend: private S3 bucket behind CloudFront, HTTPS only."
+    )
+    beanstalk: BeanstalkConfig | None = Field(
+        default=None, description="Elastic Beanstalk settings; only with compute.kind = 'beanstalk'."
+    )
+    monitoring: MonitoringConfig = Field(
+        default_factory=MonitoringConfig, description="SNS alarm topic and CloudWatch alarms on every tier that exists."
+    )
 
     @field_validator("project")
     @classmethod
@@ -357,6 +585,36 @@ class EnvironmentConfig(Strict):
                 raise FieldError(f"service name {error.message}", path=(name,), value=name) from None
         return value
 
+    @field_validator("services")
+    @classmethod
+    def _routing(cls, value: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
+        # Duplicate patterns, priority clashes and shadowed rules fail here, before anything is built.
+        routing.allocate_priorities(_routes(value))
+        return value
+
+    @model_validator(mode="after")
+    def _data_access(self) -> EnvironmentConfig:
+        check_data_access(self.services, self.database, self.cache)
+        return self
+
+    @model_validator(mode="after")
+    def _edge(self) -> EnvironmentConfig:
+        check_beanstalk_choice(self.compute.kind, self.beanstalk, self.database, self.cache, list(self.services))
+        check_frontend_origin(self.frontend, self.alb.certificate_arn)
+        return self
+
+    @model_validator(mode="after")
+    def _certificate_in_region(self) -> EnvironmentConfig:
+        region = self.alb.certificate_region
+        if region is not None and region != self.region:
+            raise FieldError(
+                f"must be an ACM certificate in the environment's region {self.region} (an ALB can only use "
+                f"certificates from its own region), got one in {region}",
+                path=("alb", "certificate_arn"),
+                value=self.alb.certificate_arn,
+            )
+        return self
+
     @model_validator(mode="after")
     def _azs_in_region(self) -> EnvironmentConfig:
         for index, zone in enumerate(self.network.availability_zones):
@@ -368,10 +626,21 @@ class EnvironmentConfig(Strict):
                 )
         return self
 
+    def listener_rule_priorities(self) -> dict[str, int]:
+        """Listener-rule priority of every service (explicit or allocated, see config/routing.py)."""
+        return routing.allocate_priorities(_routes(self.services))
+
     @property
     def stack_name(self) -> str:
         """The cdktf stack (and cdktf.out/stacks/<name>) for this environment."""
         return f"{self.project}-{self.environment}"
+
+
+def _routes(services: dict[str, ServiceConfig]) -> list[routing.Route]:
+    return [
+        routing.Route(name, tuple(s.path_patterns), tuple(s.host_headers), s.rule_priority)
+        for name, s in services.items()
+    ]
 
 
 def _valid_region(value: str) -> str:

@@ -9,14 +9,65 @@ from . import _provider_import
 
 _provider_import.install()
 
+from .beanstalk import Beanstalk, BeanstalkProps, CacheConnection, DatabaseConnection, EnvironmentSecret
+from .cache import Cache, CacheProps
+from .cluster import CapacityShare, Cluster, ClusterProps
+from .database import Database, DatabaseProps
+from .frontend import Frontend, FrontendProps
+from .load_balancer import LoadBalancer, LoadBalancerProps, ServiceTarget, TargetProps
+from .monitoring import (
+    BeanstalkAlarms,
+    CacheAlarms,
+    DatabaseAlarms,
+    LoadBalancerAlarms,
+    Monitoring,
+    MonitoringProps,
+    ServiceAlarms,
+)
 from .network import Network, NetworkProps
 from .provider import BackendProps, ProviderProps, aws_provider, state_backend
+from .registry import Registry, RegistryProps
+from .security_groups import SecurityGroups, SecurityGroupsProps
+from .service import ContainerHealthCheck, Service, ServiceAutoscaling, ServiceProps
 
 __all__ = [
     "BackendProps",
+    "Beanstalk",
+    "BeanstalkAlarms",
+    "BeanstalkProps",
+    "Cache",
+    "CacheAlarms",
+    "CacheConnection",
+    "CacheProps",
+    "CapacityShare",
+    "Cluster",
+    "ClusterProps",
+    "ContainerHealthCheck",
+    "Database",
+    "DatabaseAlarms",
+    "DatabaseConnection",
+    "DatabaseProps",
+    "EnvironmentSecret",
+    "Frontend",
+    "FrontendProps",
+    "LoadBalancer",
+    "LoadBalancerAlarms",
+    "LoadBalancerProps",
+    "Monitoring",
+    "MonitoringProps",
     "Network",
     "NetworkProps",
     "ProviderProps",
+    "Registry",
+    "RegistryProps",
+    "SecurityGroups",
+    "SecurityGroupsProps",
+    "Service",
+    "ServiceAlarms",
+    "ServiceAutoscaling",
+    "ServiceProps",
+    "ServiceTarget",
+    "TargetProps",
     "aws_provider",
     "state_backend",
 ]

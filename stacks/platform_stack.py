@@ -1,4 +1,7 @@
-"""One TerraformStack per environment, built from that environment's validated config."""
+"""One TerraformStack per environment, built from that environment's validated config.
+
+The stack is wired here and in the sibling files (one per tier); modules/ never see config.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,22 @@ from constructs import Construct
 
 from config import EnvironmentConfig
 from config.schema import CloudBackendConfig, S3BackendConfig
-from modules import BackendProps, Network, NetworkProps, ProviderProps, aws_provider, state_backend
+from modules import (
+    BackendProps,
+    Beanstalk,
+    Cluster,
+    Network,
+    NetworkProps,
+    ProviderProps,
+    Service,
+    aws_provider,
+    state_backend,
+)
+
+from .compute import build_beanstalk, build_fargate
+from .data import build_data_tier
+from .edge import build_frontend, build_monitoring
+from .traffic import build_traffic
 
 BackendChoice = Literal["configured", "local"]
 
@@ -72,6 +90,31 @@ class PlatformStack(TerraformStack):
             "private_data_subnet_ids",
             value=network.private_data_subnet_ids,
             description="Private-data subnet ids, AZ order",
+        )
+
+        self.security_groups, self.load_balancer = build_traffic(self, config, network)
+        self.data = build_data_tier(self, config, network, self.security_groups)
+        self.beanstalk: Beanstalk | None = None
+        self.cluster: Cluster | None = None
+        self.services: dict[str, Service] = {}
+        if self.load_balancer is None:  # compute.kind = "beanstalk": it brings its own load balancer
+            self.beanstalk = build_beanstalk(self, config, network, self.security_groups, self.data)
+        else:
+            self.cluster, self.services = build_fargate(
+                self, config, network, self.security_groups, self.load_balancer, self.data
+            )
+        api_origin = (
+            self.beanstalk.cname if self.beanstalk else self.load_balancer.dns_name if self.load_balancer else None
+        )
+        self.frontend = build_frontend(self, config, api_origin_domain_name=api_origin)
+        self.monitoring = build_monitoring(
+            self,
+            config,
+            load_balancer=self.load_balancer,
+            cluster_name=self.cluster.name if self.cluster else None,
+            services=self.services,
+            data=self.data,
+            beanstalk=self.beanstalk,
         )
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures. Every environment is synthesized once per session (``synthesized``)."""
+"""Shared fixtures. Every environment and example is synthesized once per session."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cdktf import App
 
-from config import EnvironmentConfig, environment_files, load_environments
+from config import EnvironmentConfig, environment_files, example_files, load_environments
 from stacks import PlatformStack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,22 +21,46 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def environments() -> dict[str, EnvironmentConfig]:
-    """The validated config of every environment file, by environment name."""
+    """The validated config of every file in environments/ (dev, staging, prod), by environment name."""
     return {c.environment: c for c in load_environments(environment_files())}
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory, environments: dict[str, EnvironmentConfig]) -> dict[str, Any]:
-    """Each environment's cdk.tf.json (configured backends, as deployed), by environment name."""
+def example_environments() -> dict[str, EnvironmentConfig]:
+    """The validated config of every example (examples/*/<env>.toml), by environment name."""
+    return {c.environment: c for c in load_environments(example_files())}
+
+
+@pytest.fixture(scope="session")
+def _all_synthesized(
+    tmp_path_factory: pytest.TempPathFactory,
+    environments: dict[str, EnvironmentConfig],
+    example_environments: dict[str, EnvironmentConfig],
+) -> dict[str, Any]:
     outdir = tmp_path_factory.mktemp("cdktf.out")
     app = App(outdir=str(outdir))
-    for config in environments.values():
+    configs = {**environments, **example_environments}
+    for config in configs.values():
         PlatformStack(app, config)
     app.synth()
     return {
         name: json.loads((outdir / "stacks" / config.stack_name / "cdk.tf.json").read_text())
-        for name, config in environments.items()
+        for name, config in configs.items()
     }
+
+
+@pytest.fixture(scope="session")
+def synthesized(_all_synthesized: dict[str, Any], environments: dict[str, EnvironmentConfig]) -> dict[str, Any]:
+    """Each environment's cdk.tf.json (configured backends, as deployed), by environment name."""
+    return {name: _all_synthesized[name] for name in environments}
+
+
+@pytest.fixture(scope="session")
+def synthesized_examples(
+    _all_synthesized: dict[str, Any], example_environments: dict[str, EnvironmentConfig]
+) -> dict[str, Any]:
+    """Each example's cdk.tf.json, by environment name (``beanstalk``)."""
+    return {name: _all_synthesized[name] for name in example_environments}
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from config import environment_files, load_environment
+from config import environment_files, example_files, load_environment
 from tools import preflight
 
 ROOT = Path(__file__).resolve().parent.parent
 CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
-STACKS = sorted(load_environment(path).stack_name for path in environment_files())
+STACKS = sorted(load_environment(path).stack_name for path in environment_files() + example_files())
 
 
 def run(args: list[str], *, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,201 @@
+"""Tier 2/3: the security-group chain, per construct and in every synthesized environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from modules import SecurityGroups, SecurityGroupsProps
+from tests.synth import Json, resources, synth_construct
+
+ANYWHERE = "0.0.0.0/0"
+SERVICE_PORTS = {"movie-service": 8080, "customer-service": 8080, "search": 9000}
+
+
+def synth_groups(**overrides: Any) -> Json:
+    values: dict[str, Any] = {"name": "test-unit", "vpc_id": "vpc-123", "service_ports": SERVICE_PORTS}
+    props = SecurityGroupsProps(**{**values, **overrides})
+    return synth_construct(lambda stack: SecurityGroups(stack, "sg", props=props))
+
+
+def group_refs(document: Json) -> dict[str, str]:
+    """Terraform reference of each group of the SecurityGroups construct, by construct ID (its role)."""
+    refs = {}
+    for logical_id in resources(document, "aws_security_group"):
+        construct, role, _hash = logical_id.split("_")  # e.g. security-groups_app_9A0655E7
+        if construct in ("sg", "security-groups"):
+            refs[role] = f"${{aws_security_group.{logical_id}.id}}"
+    return refs
+
+
+def rules(document: Json, direction: str, group: str) -> list[Json]:
+    return [
+        rule
+        for rule in resources(document, f"aws_vpc_security_group_{direction}_rule").values()
+        if rule["security_group_id"] == group
+    ]
+
+
+def peer(rule: Json) -> str:
+    return str(rule.get("cidr_ipv4") or rule.get("referenced_security_group_id"))
+
+
+def summary(document: Json, direction: str, group: str) -> set[tuple[Any, ...]]:
+    return {
+        (rule["ip_protocol"], rule.get("from_port"), rule.get("to_port"), peer(rule))
+        for rule in rules(document, direction, group)
+    }
+
+
+@pytest.fixture(scope="module")
+def tiered() -> Json:
+    return synth_groups(alb_listener_ports=[80, 443])
+
+
+@pytest.fixture(scope="module")
+def shared() -> Json:
+    return synth_groups(mode="shared")
+
+
+def test_tiered_mode_has_four_groups(tiered: Json) -> None:
+    assert set(group_refs(tiered)) == {"alb", "app", "database", "cache"}
+
+
+def test_every_group_and_rule_has_a_description(tiered: Json, shared: Json) -> None:
+    for document in (tiered, shared):
+        for kind in ("aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+            for logical_id, item in resources(document, kind).items():
+                assert item.get("description"), f"{kind}.{logical_id} has no description"
+
+
+def test_groups_use_only_standalone_rules(tiered: Json, shared: Json) -> None:
+    for document in (tiered, shared):
+        for group in resources(document, "aws_security_group").values():
+            assert "ingress" not in group
+            assert "egress" not in group
+
+
+def test_alb_accepts_only_its_listener_ports_from_the_allowed_cidrs(tiered: Json) -> None:
+    groups = group_refs(tiered)
+    assert summary(tiered, "ingress", groups["alb"]) == {("tcp", 80, 80, ANYWHERE), ("tcp", 443, 443, ANYWHERE)}
+
+
+def test_alb_sends_only_to_the_app_group_on_service_ports(tiered: Json) -> None:
+    groups = group_refs(tiered)
+    assert summary(tiered, "egress", groups["alb"]) == {
+        ("tcp", 8080, 8080, groups["app"]),
+        ("tcp", 9000, 9000, groups["app"]),
+    }
+
+
+def test_app_accepts_service_ports_only_from_the_alb_and_itself(tiered: Json) -> None:
+    groups = group_refs(tiered)
+    assert summary(tiered, "ingress", groups["app"]) == {
+        ("tcp", port, port, source) for port in (8080, 9000) for source in (groups["alb"], groups["app"])
+    }
+
+
+def test_app_egress_is_https_plus_the_data_tier_and_other_services(tiered: Json) -> None:
+    groups = group_refs(tiered)
+    assert summary(tiered, "egress", groups["app"]) == {
+        ("tcp", 443, 443, ANYWHERE),
+        ("tcp", 5432, 5432, groups["database"]),
+        ("tcp", 6379, 6379, groups["cache"]),
+        ("tcp", 8080, 8080, groups["app"]),
+        ("tcp", 9000, 9000, groups["app"]),
+    }
+
+
+def test_database_and_cache_are_reachable_only_from_the_app_group(tiered: Json) -> None:
+    groups = group_refs(tiered)
+    assert summary(tiered, "ingress", groups["database"]) == {("tcp", 5432, 5432, groups["app"])}
+    assert summary(tiered, "ingress", groups["cache"]) == {("tcp", 6379, 6379, groups["app"])}
+    # No egress rule: Terraform strips AWS's default allow-all, so the data tier cannot call out.
+    assert rules(tiered, "egress", groups["database"]) == []
+    assert rules(tiered, "egress", groups["cache"]) == []
+
+
+def test_rules_are_keyed_by_port_not_by_service_order(tiered: Json) -> None:
+    reordered = synth_groups(alb_listener_ports=[80, 443], service_ports=dict(reversed(SERVICE_PORTS.items())))
+    for kind in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        assert set(resources(reordered, kind)) == set(resources(tiered, kind))
+
+
+def test_restricted_alb_accepts_only_the_configured_cidrs() -> None:
+    document = synth_groups(alb_ingress_cidrs=["203.0.113.0/24", "198.51.100.0/24"], alb_listener_ports=[80])
+    alb = group_refs(document)["alb"]
+    assert summary(document, "ingress", alb) == {("tcp", 80, 80, "203.0.113.0/24"), ("tcp", 80, 80, "198.51.100.0/24")}
+
+
+def test_shared_mode_is_one_self_referencing_group_for_app_database_and_cache(shared: Json) -> None:
+    groups = group_refs(shared)
+    assert set(groups) == {"alb", "shared"}
+    one = groups["shared"]
+    assert ("-1", None, None, one) in summary(shared, "ingress", one)
+    assert summary(shared, "ingress", one) == {
+        ("-1", None, None, one),
+        ("tcp", 8080, 8080, groups["alb"]),
+        ("tcp", 9000, 9000, groups["alb"]),
+    }
+    assert summary(shared, "egress", groups["alb"]) == {("tcp", 8080, 8080, one), ("tcp", 9000, 9000, one)}
+
+
+def test_shared_mode_exposes_one_id_for_app_database_and_cache() -> None:
+    captured: dict[str, SecurityGroups] = {}
+
+    def build(stack: Any) -> None:
+        props = SecurityGroupsProps(name="test-unit", vpc_id="vpc-1", service_ports=SERVICE_PORTS, mode="shared")
+        captured["groups"] = SecurityGroups(stack, "sg", props=props)
+
+    synth_construct(build)
+    groups = captured["groups"]
+    assert groups.app_sg_id == groups.database_sg_id == groups.cache_sg_id
+    assert groups.alb_sg_id != groups.app_sg_id
+
+
+def test_fails_when_the_alb_has_no_listener_port() -> None:
+    with pytest.raises(ValueError, match="alb_ingress_cidrs and alb_listener_ports must not be empty"):
+        synth_groups(alb_listener_ports=[])
+
+
+# --- every environment -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_only_the_alb_listener_ports_are_open_to_the_internet(synthesized: dict[str, Json], env: str) -> None:
+    document = synthesized[env]
+    alb = group_refs(document)["alb"]
+    open_to_world = [
+        rule
+        for rule in resources(document, "aws_vpc_security_group_ingress_rule").values()
+        if rule.get("cidr_ipv4") == ANYWHERE or rule.get("cidr_ipv6") == "::/0"
+    ]
+    assert open_to_world
+    for rule in open_to_world:
+        assert rule["security_group_id"] == alb
+        assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) in {("tcp", 80, 80), ("tcp", 443, 443)}
+    for group in resources(document, "aws_security_group").values():
+        assert not group.get("ingress"), "inline ingress rules bypass this check"
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_data_tier_is_reachable_only_from_the_app_group(synthesized: dict[str, Json], env: str) -> None:
+    document = synthesized[env]
+    groups = group_refs(document)
+    proxy = groups.get("database-proxy")
+    database_sources = {groups["app"]} if proxy is None else {groups["app"], proxy}
+    assert summary(document, "ingress", groups["database"]) == {("tcp", 5432, 5432, s) for s in database_sources}
+    assert summary(document, "ingress", groups["cache"]) == {("tcp", 6379, 6379, groups["app"])}
+    if proxy is not None:  # the proxy itself is reachable only from the app group, and reaches only the database
+        assert summary(document, "ingress", proxy) == {("tcp", 5432, 5432, groups["app"])}
+        assert summary(document, "egress", proxy) == {("tcp", 5432, 5432, groups["database"])}
+    assert (proxy is not None) == (env != "dev")
+
+
+def test_https_is_open_only_when_a_certificate_is_configured(synthesized: dict[str, Json]) -> None:
+    ports = {
+        env: {rule["from_port"] for rule in rules(document, "ingress", group_refs(document)["alb"])}
+        for env, document in synthesized.items()
+    }
+    assert ports == {"dev": {80}, "staging": {80, 443}, "prod": {80, 443}}
