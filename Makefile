@@ -32,6 +32,7 @@ help: ## List the targets
 $(PY_STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m tools.lazy_provider
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 # `modules` must be imported before anything touches cdktf_cdktf_provider_aws (see
-# modules/_provider_import.py); `stacks` imports it first.
+# provider_import.py); `stacks` imports `modules`, which installs it first.
 from stacks import PlatformStack  # isort: skip
 
 from cdktf import App

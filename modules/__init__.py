@@ -1,13 +1,13 @@
 """AWS building blocks, one per file. This package only re-exports them.
 
 The first statement makes every ``cdktf_cdktf_provider_aws.<x>`` import below (and anywhere after
-this package is imported) load only that submodule: see ``_provider_import``.
+this package is imported) load only that submodule: see ``provider_import``.
 """
 
 # ruff: noqa: E402
-from . import _provider_import
+import provider_import
 
-_provider_import.install()
+provider_import.install()
 
 from .beanstalk import Beanstalk, BeanstalkProps, CacheConnection, DatabaseConnection, EnvironmentSecret
 from .cache import Cache, CacheProps

@@ -68,7 +68,7 @@ def test_cdktf_cli_synth_produces_the_same_stacks_as_make_synth(main_out: Path, 
 
 
 def test_partial_provider_import_gives_byte_identical_output(main_out: Path, tmp_path: Path) -> None:
-    # Importing the provider root first makes modules/_provider_import a no-op: the naive path.
+    # Importing the provider root first makes provider_import.install() a no-op: the naive path.
     code = (
         "import sys, runpy, cdktf_cdktf_provider_aws;"
         f"sys.argv = ['main.py', '--backend', 'local', '--outdir', {str(tmp_path)!r}];"
