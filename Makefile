@@ -23,8 +23,9 @@ ENV ?=
 
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup synth test lint bench diff deploy clean
+.PHONY: help setup synth test lint scan review bench diff deploy clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -39,7 +40,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP) ## Create/update the virtualenv and node_modules (done by every target that needs them)
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) ## Create/update the virtualenvs and node_modules (done by every target that needs them)
 
 synth: setup ## Synthesize every environment into cdktf.out/stacks/<stack>/cdk.tf.json (local backend)
 	$(PY) main.py --backend $(BACKEND)
@@ -51,6 +57,12 @@ lint: setup ## ruff (lint + format check) and mypy on the project's code
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+scan: synth ## checkov over every stack; fails on any failed check not in checkov-skips.toml; SARIF in build/
+	$(PY) -m tools.scan
+
+review: setup ## What the working tree changes per stack vs BASE (default HEAD); fails on stateful removals
+	$(PY) -m tools.review "$(or $(BASE),HEAD)"
 
 bench: setup ## Median wall time and peak RSS: make synth vs a naive cdktf app, and their ratio
 	$(PY) -m tools.bench
