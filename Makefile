@@ -45,12 +45,12 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) ## Create/update the virtualenvs and node_modules (done by every target that needs them)
+setup: $(PY_STAMP) $(NODE_STAMP) ## Create/update the virtualenv and node_modules (done by every target that needs them)
 
 synth: setup ## Synthesize every environment into cdktf.out/stacks/<stack>/cdk.tf.json (local backend)
 	$(PY) main.py --backend $(BACKEND)
 
-test: setup ## Run the whole test suite
+test: setup $(CHECKOV_STAMP) ## Run the whole test suite (includes the checkov gate)
 	$(PY) -m pytest
 
 lint: setup ## ruff (lint + format check) and mypy on the project's code
@@ -58,7 +58,7 @@ lint: setup ## ruff (lint + format check) and mypy on the project's code
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-scan: synth ## checkov over every stack; fails on any failed check not in checkov-skips.toml; SARIF in build/
+scan: synth $(CHECKOV_STAMP) ## checkov over every stack; fails on any failed check not in checkov-skips.toml; SARIF in build/
 	$(PY) -m tools.scan
 
 review: setup ## What the working tree changes per stack vs BASE (default HEAD); fails on stateful removals
