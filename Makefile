@@ -25,7 +25,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup synth test lint scan review bench diff deploy clean
+.PHONY: help setup synth test lint scan diagram snapshots review bench diff deploy clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -60,6 +60,12 @@ lint: setup ## ruff (lint + format check) and mypy on the project's code
 
 scan: synth $(CHECKOV_STAMP) ## checkov over every stack; fails on any failed check not in checkov-skips.toml; SARIF in build/
 	$(PY) -m tools.scan
+
+diagram: synth ## Architecture per stack from the synthesized JSON: build/diagrams/<stack>.mmd + .svg; README's dev diagram
+	$(PY) -m tools.diagram
+
+snapshots: setup ## Rewrite tests/snapshots/<stack>.json from a fresh synth (after reviewing the change)
+	$(PY) -m tools.snapshots
 
 review: setup ## What the working tree changes per stack vs BASE (default HEAD); fails on stateful removals
 	$(PY) -m tools.review "$(or $(BASE),HEAD)"

@@ -15,6 +15,7 @@ import pytest
 
 from config import environment_files, example_files, load_environment
 from tools import preflight
+from tools.secret_scan import scan_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
@@ -42,19 +43,29 @@ def assert_same_stacks(left: Path, right: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def main_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def main_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One `main.py` synth of everything: its output directory and its log (stdout + stderr)."""
     outdir = tmp_path_factory.mktemp("main.out")
     result = synth_main(outdir)
+    return outdir, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def main_out(main_run: tuple[Path, str]) -> Path:
+    outdir, log = main_run
     for stack in STACKS:  # one line per stack: name, resource count, seconds
         assert any(
-            line.split()[:1] == [stack] and "resources" in line and line.endswith("s")
-            for line in result.stdout.splitlines()
-        ), result.stdout
+            line.split()[:1] == [stack] and "resources" in line and line.endswith("s") for line in log.splitlines()
+        ), log
     return outdir
 
 
 def test_main_synthesizes_every_environment(main_out: Path) -> None:
     assert sorted(p.name for p in (main_out / "stacks").iterdir()) == STACKS
+
+
+def test_synth_log_contains_no_secret(main_run: tuple[Path, str]) -> None:
+    assert list(scan_text(main_run[1], "make synth")) == []
 
 
 def test_cdktf_cli_synth_produces_the_same_stacks_as_make_synth(main_out: Path, tmp_path: Path) -> None:

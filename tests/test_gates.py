@@ -1,0 +1,114 @@
+"""Tier 3 gates over every synthesized stack: no literal secret anywhere, checkov clean, snapshots current."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+import pytest
+
+from config import EnvironmentConfig, environment_files, example_files
+from tests.synth import Json
+from tools import scan
+from tools.secret_scan import scan_document, scan_text
+from tools.snapshots import SNAPSHOTS, render
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def stacks(
+    synthesized: dict[str, Json],
+    synthesized_examples: dict[str, Json],
+    environments: dict[str, EnvironmentConfig],
+    example_environments: dict[str, EnvironmentConfig],
+) -> dict[str, Json]:
+    """Every synthesized stack (environments and examples), by stack name."""
+    configs = {**environments, **example_environments}
+    return {configs[env].stack_name: document for env, document in {**synthesized, **synthesized_examples}.items()}
+
+
+# --- secrets -------------------------------------------------------------------------------------
+
+
+def test_no_stack_contains_a_literal_secret(stacks: dict[str, Json]) -> None:
+    for stack, document in stacks.items():
+        assert list(scan_document(document)) == [], stack
+
+
+def test_no_config_file_contains_a_literal_secret() -> None:
+    for path in environment_files() + example_files():
+        assert list(scan_text(path.read_text(), path.name)) == []
+
+
+@pytest.mark.parametrize(
+    ("leak", "finding"),
+    [
+        ({"password": "hunter2hunter2"}, "literal value under a secret-like key"),
+        ({"auth_token": "s3cr3t-t0ken-value"}, "literal value under a secret-like key"),
+        ({"environment": [{"name": "X", "value": "AKIAIOSFODNN7EXAMPLE"}]}, "AWS access key id"),
+        ({"user_data": "-----BEGIN RSA PRIVATE KEY-----\nMIIE..."}, "private key"),
+        ({"value": "postgres://admin:pa55word@db.internal:5432/app"}, "password in a URL"),
+        ({"token": "ghp_" + "a" * 36}, "literal value under a secret-like key"),
+    ],
+)
+def test_the_secret_scan_catches_planted_secrets(leak: Json, finding: str) -> None:
+    found = list(scan_document({"resource": {"aws_x": {"y": leak}}}))
+    assert found, leak
+    assert any(finding in f for f in found), found
+
+
+def test_references_arns_and_flags_are_not_secrets() -> None:
+    clean = {
+        "master_password": "${aws_secretsmanager_secret_version.x.secret_string}",
+        "secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf",
+        "manage_master_user_password": True,
+        "password_length": 64,
+        "kms_key_id": "arn:aws:kms:eu-west-1:123456789012:key/1",
+    }
+    assert list(scan_document(clean)) == []
+
+
+def test_the_text_scan_catches_a_secret_in_config() -> None:
+    assert list(scan_text('[database]\nmaster_password = "hunter2"\n', "dev.toml")) == [
+        "dev.toml:2: master_password has a literal value"
+    ]
+
+
+# --- checkov -------------------------------------------------------------------------------------
+
+
+def test_checkov_finds_nothing_outside_the_reviewed_skip_list(stacks: dict[str, Json], tmp_path: Path) -> None:
+    if not scan.CHECKOV.exists():
+        pytest.fail("checkov is missing: run the suite through `make test`, which installs it")
+    for stack, document in stacks.items():
+        (tmp_path / stack).mkdir()
+        (tmp_path / stack / "cdk.tf.json").write_text(json.dumps(document, indent=2))
+    result = scan.scan(tmp_path, tmp_path / "checkov.sarif", scan.load_skips())
+    assert result.failures == [], scan.render(result)
+    assert result.stale == [], scan.render(result)
+    assert set(result.passed) == set(stacks)  # every stack was scanned
+    sarif = json.loads((tmp_path / "checkov.sarif").read_text())
+    assert sarif["runs"][0]["results"] == []  # skipped findings are not uploaded
+
+
+def test_every_skip_has_a_reason_and_a_known_check_id() -> None:
+    for skip in scan.load_skips():
+        assert skip.check.startswith("CKV")
+        assert len(skip.reason.split()) >= 5
+
+
+# --- snapshots -----------------------------------------------------------------------------------
+
+
+def test_snapshots_match_the_synthesized_stacks(stacks: dict[str, Json]) -> None:
+    assert sorted(p.stem for p in SNAPSHOTS.glob("*.json")) == sorted(stacks), "run `make snapshots`"
+    for stack, document in stacks.items():
+        expected = (SNAPSHOTS / f"{stack}.json").read_text()
+        actual = render(document)
+        if actual != expected:
+            diff = "".join(
+                difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), "snapshot", "synth", n=2)
+            )
+            pytest.fail(f"{stack} changed; review the diff, then `make snapshots`:\n{diff[:6000]}")
