@@ -325,8 +325,14 @@ class EcrConfig(Strict):
     keep_tagged_images: int = Field(
         default=50, ge=1, le=10_000, description="Newest tagged images kept; older ones expire (rollback depth)."
     )
+    encryption: Literal["AES256", "KMS"] = Field(
+        default="AES256",
+        description="How images are encrypted at rest. AES256: ECR-managed keys; KMS: kms_key_arn, else the "
+        "environment's customer-managed key (see [encryption]), else the AWS-managed aws/ecr key. Fixed when a "
+        "repository is created: changing it replaces the repositories and the images in them.",
+    )
     kms_key_arn: str | None = Field(
-        default=None, description="Customer-managed KMS key for images; ECR-managed AES256 when unset."
+        default=None, description="With encryption = 'KMS': this key instead of the environment's key."
     )
     force_delete: bool = Field(
         default=False, description="Destroy deletes repositories that still hold images; off: destroy fails instead."
@@ -336,6 +342,16 @@ class EcrConfig(Strict):
     @classmethod
     def _kms(cls, value: str | None) -> str | None:
         return None if value is None else valid_kms_key_arn(value)
+
+    @model_validator(mode="after")
+    def _key_needs_kms(self) -> EcrConfig:
+        if self.kms_key_arn is not None and self.encryption != "KMS":
+            raise FieldError(
+                "is only used with encryption = 'KMS'; set encryption = 'KMS' or remove it",
+                path=("kms_key_arn",),
+                value=self.kms_key_arn,
+            )
+        return self
 
 
 class ComputeConfig(Strict):
@@ -354,7 +370,8 @@ class ComputeConfig(Strict):
         description="Default strategy, keyed by FARGATE / FARGATE_SPOT; on-demand Fargate only by default.",
     )
     log_kms_key_arn: str | None = Field(
-        default=None, description="KMS key for the services' log groups; CloudWatch's default encryption when unset."
+        default=None,
+        description="KMS key for the services' log groups; the environment's key (see [encryption]) when unset.",
     )
     ecr: EcrConfig = Field(default_factory=EcrConfig)
 

@@ -230,7 +230,10 @@ class DatabaseConfig(Strict):
     )
     kms_key_arn: str | None = Field(
         default=None,
-        description="Customer-managed key for storage, Performance Insights and the master secret; AWS-managed keys when unset. Storage is always encrypted.",
+        description="Customer-managed key for storage, Performance Insights and the master secret. Unset: the "
+        "environment's key (see [encryption]) for Performance Insights and the secret, and the AWS-managed aws/rds "
+        "key for storage (a storage key is fixed at creation: changing it replaces the instance). Storage is "
+        "always encrypted.",
     )
     performance_insights_retention_days: int = Field(
         default=7, description="Performance Insights retention: 7 (free), 31 x months, or 731."
@@ -397,7 +400,8 @@ class CacheConfig(Strict):
     )
     kms_key_arn: str | None = Field(
         default=None,
-        description="Customer-managed key for data at rest and the token secret; AWS-managed keys when unset. Encryption is always on.",
+        description="Customer-managed key for data at rest and the token secret; the environment's key (see "
+        "[encryption]) when unset. Encryption is always on; changing the at-rest key replaces the replication group.",
     )
     log_retention_days: int = Field(default=365, description="Retention of the slow-log log group.")
     auto_minor_version_upgrade: bool = Field(

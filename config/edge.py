@@ -144,7 +144,8 @@ class FrontendConfig(Strict):
     )
     web_acl_arn: str | None = Field(
         default=None,
-        description="AWS WAF (v2, scope CLOUDFRONT) web ACL in front of the distribution; none when unset.",
+        description="An existing AWS WAF (v2, scope CLOUDFRONT) web ACL in front of the distribution, instead of "
+        "the one the platform creates with [waf]. Unset: the platform's ACL, or none when [waf] is off.",
     )
     noncurrent_version_expiry_days: int = Field(
         default=90,
@@ -249,6 +250,28 @@ class FrontendConfig(Strict):
                 "is only used when api_origin = true", path=("api_origin_domain",), value=self.api_origin_domain
             )
         return self
+
+
+# --- waf ---------------------------------------------------------------------------------------
+
+
+class WafConfig(Strict):
+    """AWS WAF in front of the load balancer and the distribution (``[waf]``): one web ACL each with
+    AWS managed rule groups (common exploits, known bad inputs such as Log4Shell, IP reputation,
+    anonymizing proxies), CloudWatch metrics, sampled requests and logs."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Create the web ACLs: REGIONAL on the load balancer, CLOUDFRONT (in us-east-1) on the "
+        "distribution unless frontend.web_acl_arn names one. Off: no WAF (each ACL costs about $5 a month "
+        "plus $1 per rule group and $0.60 per million requests).",
+    )
+    log_retention_days: int = Field(default=365, description="Retention of the WAF log groups; a CloudWatch period.")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return _log_retention(value)
 
 
 # --- beanstalk ---------------------------------------------------------------------------------

@@ -437,13 +437,42 @@ class SecurityGroupsConfig(Strict):
     )
 
 
+# --- encryption --------------------------------------------------------------------------------
+
+
+class EncryptionConfig(Strict):
+    """The environment's customer-managed KMS key (``[encryption]``)."""
+
+    customer_managed_key: bool = Field(
+        default=True,
+        description="One customer-managed KMS key per environment (rotated yearly, alias/<project>-<environment>) "
+        "encrypts the log groups, the database's Performance Insights and master secret, the cache and its token, "
+        "ECR images (compute.ecr.encryption = 'KMS') and the frontend bucket, wherever no kms_key_arn is set. "
+        "Off: AWS-managed keys.",
+    )
+    deletion_window_days: int = Field(
+        default=30,
+        ge=7,
+        le=30,
+        description="Days a key scheduled for deletion can still be restored, 7-30; once deleted, everything it "
+        "encrypted is unreadable.",
+    )
+
+
 # --- workload ----------------------------------------------------------------------------------
 
 # The compute models subclass Strict (above): importing them here, not at the top, lets
 # config/compute.py import Strict from this module without a circular-import failure.
 from .compute import ComputeConfig, ServiceDeploymentConfig, ServiceScalingConfig, ServiceTaskConfig  # noqa: E402
 from .data import CacheConfig, DatabaseConfig, ServiceDataAccess, check_data_access  # noqa: E402  (same reason)
-from .edge import BeanstalkConfig, FrontendConfig, MonitoringConfig, check_beanstalk_choice, check_frontend_origin  # noqa: E402  (same reason)
+from .edge import (  # noqa: E402  (same reason)
+    BeanstalkConfig,
+    FrontendConfig,
+    MonitoringConfig,
+    WafConfig,
+    check_beanstalk_choice,
+    check_frontend_origin,
+)
 
 
 class ServiceConfig(Strict):
@@ -538,6 +567,12 @@ class EnvironmentConfig(Strict):
     )
     monitoring: MonitoringConfig = Field(
         default_factory=MonitoringConfig, description="SNS alarm topic and CloudWatch alarms on every tier that exists."
+    )
+    encryption: EncryptionConfig = Field(
+        default_factory=EncryptionConfig, description="The environment's customer-managed KMS key."
+    )
+    waf: WafConfig = Field(
+        default_factory=WafConfig, description="AWS WAF web ACLs on the load balancer and the distribution."
     )
 
     @field_validator("project")

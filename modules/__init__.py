@@ -14,6 +14,7 @@ from .cache import Cache, CacheProps
 from .cluster import CapacityShare, Cluster, ClusterProps
 from .database import Database, DatabaseProps
 from .frontend import Frontend, FrontendProps
+from .kms import PlatformKey, PlatformKeyProps
 from .load_balancer import LoadBalancer, LoadBalancerProps, ServiceTarget, TargetProps
 from .monitoring import (
     BeanstalkAlarms,
@@ -29,6 +30,7 @@ from .provider import BackendProps, ProviderProps, aws_provider, state_backend
 from .registry import Registry, RegistryProps
 from .security_groups import SecurityGroups, SecurityGroupsProps
 from .service import ContainerHealthCheck, Service, ServiceAutoscaling, ServiceProps
+from .waf import ManagedRuleGroup, WebAcl, WebAclProps
 
 __all__ = [
     "BackendProps",
@@ -53,10 +55,13 @@ __all__ = [
     "LoadBalancer",
     "LoadBalancerAlarms",
     "LoadBalancerProps",
+    "ManagedRuleGroup",
     "Monitoring",
     "MonitoringProps",
     "Network",
     "NetworkProps",
+    "PlatformKey",
+    "PlatformKeyProps",
     "ProviderProps",
     "Registry",
     "RegistryProps",
@@ -68,6 +73,8 @@ __all__ = [
     "ServiceProps",
     "ServiceTarget",
     "TargetProps",
+    "WebAcl",
+    "WebAclProps",
     "aws_provider",
     "state_backend",
 ]

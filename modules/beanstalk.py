@@ -172,6 +172,8 @@ class Beanstalk(Construct):
     environment_name: str
     cname: str
     endpoint_url: str
+    load_balancer_arn: str
+    """ARN of the application load balancer Beanstalk created for the environment."""
     load_balancer_arn_suffix: str
 
     def __init__(self, scope: Construct, construct_id: str, *, props: BeanstalkProps) -> None:
@@ -246,10 +248,9 @@ class Beanstalk(Construct):
         )
         self.cname = self.environment.cname
         self.endpoint_url = self.environment.endpoint_url
+        self.load_balancer_arn = Fn.element(self.environment.load_balancers, 0)
         # CloudWatch's LoadBalancer dimension is the part of the ALB ARN after "loadbalancer/".
-        self.load_balancer_arn_suffix = Fn.element(
-            Fn.split(":loadbalancer/", Fn.element(self.environment.load_balancers, 0)), 1
-        )
+        self.load_balancer_arn_suffix = Fn.element(Fn.split(":loadbalancer/", self.load_balancer_arn), 1)
 
     def _settings(self, props: BeanstalkProps) -> list[tuple[str, str, str]]:
         """Every option setting as (namespace, option name, value)."""

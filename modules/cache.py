@@ -93,6 +93,8 @@ class Cache(Construct):
     auth: Literal["token", "iam"]
     auth_token_secret_arn: str | None
     """Secret holding the AUTH token as a plain string (token auth only)."""
+    auth_token_kms_key_arn: str | None
+    """Customer-managed key encrypting that secret (its readers need kms:Decrypt); None: AWS-managed or no secret."""
     user_arns: dict[str, str]
     """ARN of each IAM user by user name (iam auth only)."""
 
@@ -120,6 +122,7 @@ class Cache(Construct):
         )
 
         self.auth_token_secret_arn = None
+        self.auth_token_kms_key_arn = props.kms_key_arn if props.auth == "token" else None
         self.user_arns = {}
         auth_token: str | None = None
         user_group_ids: list[str] | None = None

@@ -26,6 +26,8 @@ from .iam import Statement, allow, service_role
 POSTGRES_PORT = 5432
 LOG_EXPORTS = ("postgresql", "upgrade")
 MONITORING_INTERVALS_SECONDS = (0, 1, 5, 10, 15, 30, 60)
+# RDS for PostgreSQL keeps automated backups of read replicas from major 14 on.
+REPLICA_BACKUPS_MIN_MAJOR = 14
 _DB_USER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -76,8 +78,10 @@ class DatabaseProps:
     auto_minor_version_upgrade: bool = True
     """Minor engine versions apply automatically in the maintenance window."""
     kms_key_arn: str | None = None
-    """Customer-managed KMS key for storage, Performance Insights and the master secret; AWS-managed
-    keys when unset."""
+    """Customer-managed KMS key for Performance Insights and the master secret; AWS-managed keys when unset."""
+    storage_kms_key_arn: str | None = None
+    """Customer-managed KMS key for the storage of the instance and its replica; the AWS-managed
+    aws/rds key when unset. Fixed at creation: changing it replaces the instance."""
     performance_insights_retention_days: int = 7
     """Performance Insights retention (always on): 7, 31 x months, or 731."""
     monitoring_interval_seconds: int = 60
@@ -97,7 +101,8 @@ class DatabaseProps:
     log_lock_waits: bool = True
     """Log lock waits longer than deadlock_timeout."""
     read_replica: bool = False
-    """A same-region read replica ``<identifier>-replica`` in the same subnets and security group."""
+    """A same-region read replica ``<identifier>-replica`` in the same subnets and security group,
+    multi-AZ like the primary, with automated backups of its own (PostgreSQL 14 and later)."""
     read_replica_instance_class: str | None = None
     """Replica instance class; the primary's when unset."""
     proxy: bool = False
@@ -128,6 +133,8 @@ class Database(Construct):
     master_username: str
     master_secret_arn: str
     """ARN of the RDS-managed secret holding ``{"username", "password"}`` of the master user."""
+    master_secret_kms_key_arn: str | None
+    """Customer-managed key encrypting that secret (its readers need kms:Decrypt); None: AWS-managed."""
     resource_id: str
     """DbiResourceId (``db-...``) of the primary: what rds-db:connect ARNs name, not the identifier."""
     replica_address: str | None
@@ -223,7 +230,7 @@ class Database(Construct):
             allocated_storage=props.allocated_storage_gib,
             max_allocated_storage=props.max_allocated_storage_gib,
             storage_encrypted=True,
-            kms_key_id=props.kms_key_arn,
+            kms_key_id=props.storage_kms_key_arn,
             db_name=props.db_name,
             username=props.master_username,
             manage_master_user_password=True,
@@ -242,10 +249,14 @@ class Database(Construct):
         self.address = self.instance.address
         self.resource_id = self.instance.resource_id
         self.master_secret_arn = self.instance.master_user_secret.get(0).secret_arn
+        self.master_secret_kms_key_arn = props.kms_key_arn
 
         self.replica_address = None
         if props.read_replica:
             replica_id = f"{self.identifier}-replica"
+            # Backups of the replica (RDS for PostgreSQL 14+) let it be promoted with point-in-time
+            # recovery intact and feed cascading replicas; older majors cannot keep them.
+            replica_backup_days = props.backup_retention_days if int(major) >= REPLICA_BACKUPS_MIN_MAJOR else 0
             replica = DbInstance(
                 self,
                 "replica",
@@ -255,9 +266,12 @@ class Database(Construct):
                 storage_type="gp3",
                 max_allocated_storage=props.max_allocated_storage_gib,
                 storage_encrypted=True,
-                kms_key_id=props.kms_key_arn,
-                # A replica has no automated backups of its own and nothing to snapshot on deletion.
-                backup_retention_period=0,
+                kms_key_id=props.storage_kms_key_arn,
+                # A standby of its own, so read capacity survives an AZ outage as the primary does.
+                multi_az=props.multi_az,
+                backup_retention_period=replica_backup_days,
+                backup_window=props.backup_window if replica_backup_days else None,
+                # Its data is a copy of the primary's, which keeps its own final snapshot.
                 skip_final_snapshot=True,
                 depends_on=self._log_groups("replica", replica_id, props),
                 **common,

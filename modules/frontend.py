@@ -29,6 +29,7 @@ from cdktf_cdktf_provider_aws.cloudfront_response_headers_policy import (
     CloudfrontResponseHeadersPolicySecurityHeadersConfigReferrerPolicy,
     CloudfrontResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurity,
 )
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -38,6 +39,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -66,10 +68,15 @@ CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 VIEWER_TLS_POLICY = "TLSv1.2_2021"
-HSTS_MAX_AGE_SECONDS = 63_072_000  # two years, the preload-list minimum is one
+# Two years (the preload list asks for at least one), subdomains included, preload-list eligible:
+# browsers never try plain HTTP on the domain again.
+HSTS_MAX_AGE_SECONDS = 63_072_000
 S3_ORIGIN = "s3"
 API_ORIGIN = "api"
 LOG_PREFIX = "cloudfront/"
+S3_ACCESS_LOG_PREFIX = "s3-access/"
+# Log objects replaced or deleted before their expiry stay recoverable this long (tampering).
+LOG_NONCURRENT_VERSION_DAYS = 30
 # Deep links of a single-page app (/movies/42) have no file extension: serve the app's entry
 # document for them, leave real files (/assets/app.js) alone so a missing one stays an error.
 SPA_REWRITE = """function handler(event) {
@@ -116,12 +123,17 @@ class FrontendProps:
     """Content-Security-Policy header on every response."""
     web_acl_arn: str | None = None
     """WAFv2 web ACL (scope CLOUDFRONT) attached to the distribution; none when unset."""
+    kms_key_arn: str | None = None
+    """Customer-managed KMS key of the site bucket (SSE-KMS with an S3 Bucket Key); its policy must let
+    CloudFront decrypt (``PlatformKey`` with ``cloudfront_reads``), and uploaders need kms:GenerateDataKey.
+    SSE-S3 when unset."""
     noncurrent_version_expiry_days: int = 90
     """Days a replaced or deleted object version is kept (the rollback window)."""
     force_destroy: bool = False
     """Destroy deletes the bucket's objects first; off: destroy fails while it holds any."""
     access_logs_enabled: bool = True
-    """CloudFront standard logs to a log bucket this construct creates."""
+    """CloudFront standard logs and the site bucket's S3 server access logs to a log bucket this
+    construct creates (versioned, SSE-S3: S3 server access logging supports no other encryption)."""
     access_logs_expiry_days: int = 365
     """Days before S3 deletes a log object."""
 
@@ -145,7 +157,9 @@ class Frontend(Construct):
         _validate(props)
         name = resource_name(props.project, props.environment, "frontend", max_length=64)
 
-        self.bucket = self._private_bucket("site", props, role="frontend", ownership="BucketOwnerEnforced")
+        self.bucket = self._private_bucket(
+            "site", props, role="frontend", ownership="BucketOwnerEnforced", kms_key_arn=props.kms_key_arn
+        )
         S3BucketVersioningA(
             self,
             "site-versioning",
@@ -180,9 +194,16 @@ class Frontend(Construct):
         if props.access_logs_enabled:
             # CloudFront standard logs are delivered with a bucket ACL grant to its log-delivery
             # account, so this bucket keeps ACLs enabled (BucketOwnerPreferred: objects still
-            # become ours); SSE-KMS is not supported for them, hence SSE-S3.
+            # become ours). It is also the site bucket's S3 server access log target, which
+            # supports SSE-S3 only.
             self.log_bucket = self._private_bucket(
-                "logs", props, role="frontend-logs", ownership="BucketOwnerPreferred"
+                "logs", props, role="frontend-logs", ownership="BucketOwnerPreferred", kms_key_arn=None
+            )
+            S3BucketVersioningA(
+                self,
+                "logs-versioning",
+                bucket=self.log_bucket.id,
+                versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
             )
             S3BucketLifecycleConfiguration(
                 self,
@@ -194,17 +215,41 @@ class Frontend(Construct):
                         status="Enabled",
                         filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                         expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.access_logs_expiry_days)],
+                        noncurrent_version_expiration=[
+                            S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                                noncurrent_days=LOG_NONCURRENT_VERSION_DAYS
+                            )
+                        ],
                         abort_incomplete_multipart_upload=[
                             S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
                         ],
                     )
                 ],
             )
-            S3BucketPolicy(
+            account = DataAwsCallerIdentity(self, "account").account_id
+            server_access_logs = allow(
+                ["s3:PutObject"],
+                [f"{self.log_bucket.arn}/{S3_ACCESS_LOG_PREFIX}*"],
+                Sid="S3ServerAccessLogsOfTheSiteBucket",
+                Principal={"Service": "logging.s3.amazonaws.com"},
+                Condition={
+                    "ArnLike": {"aws:SourceArn": self.bucket.arn},
+                    "StringEquals": {"aws:SourceAccount": account},
+                },
+            )
+            log_policy = S3BucketPolicy(
                 self,
                 "logs-policy",
                 bucket=self.log_bucket.id,
-                policy=policy_document([_deny_insecure_transport(self.log_bucket)]),
+                policy=policy_document([server_access_logs, _deny_insecure_transport(self.log_bucket)]),
+            )
+            S3BucketLoggingA(
+                self,
+                "site-logging",
+                bucket=self.bucket.id,
+                target_bucket=self.log_bucket.id,
+                target_prefix=S3_ACCESS_LOG_PREFIX,
+                depends_on=[log_policy],
             )
             logging_config = CloudfrontDistributionLoggingConfig(
                 bucket=self.log_bucket.bucket_domain_name, prefix=LOG_PREFIX, include_cookies=False
@@ -226,7 +271,10 @@ class Frontend(Construct):
             comment="HSTS, nosniff, frame DENY, strict referrer, CSP",
             security_headers_config=CloudfrontResponseHeadersPolicySecurityHeadersConfig(
                 strict_transport_security=CloudfrontResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurity(
-                    access_control_max_age_sec=HSTS_MAX_AGE_SECONDS, include_subdomains=True, override=True
+                    access_control_max_age_sec=HSTS_MAX_AGE_SECONDS,
+                    include_subdomains=True,
+                    preload=True,
+                    override=True,
                 ),
                 content_type_options=CloudfrontResponseHeadersPolicySecurityHeadersConfigContentTypeOptions(
                     override=True
@@ -361,6 +409,7 @@ class Frontend(Construct):
         *,
         role: str,
         ownership: Literal["BucketOwnerEnforced", "BucketOwnerPreferred"],
+        kms_key_arn: str | None,
     ) -> S3Bucket:
         # Bucket names are global: a prefix plus Terraform's unique suffix never collides.
         prefix = resource_name(props.project, props.environment, role, max_length=36) + "-"
@@ -393,8 +442,14 @@ class Frontend(Construct):
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256"
+                        sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
                     )
+                    if kms_key_arn
+                    else S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="AES256"
+                    ),
+                    # One data key per bucket instead of one KMS call per object (cost, throttling).
+                    bucket_key_enabled=True if kms_key_arn else None,
                 )
             ],
         )

@@ -32,6 +32,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
     S3BucketLifecycleConfigurationRuleExpiration,
     S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
@@ -43,6 +44,10 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
     S3BucketServerSideEncryptionConfigurationA,
     S3BucketServerSideEncryptionConfigurationRuleA,
     S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
 )
 from constructs import Construct
 
@@ -56,6 +61,8 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 ACCESS_LOG_PREFIX = "alb"
 LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 NOT_FOUND_BODY = '{"message":"no route for this path"}'
+# Log objects replaced or deleted before their expiry stay recoverable this long (tampering).
+LOG_NONCURRENT_VERSION_DAYS = 30
 
 # The AWS account Elastic Load Balancing writes access logs from, for regions launched before
 # August 2022. Regions launched later (and any region missing here) use LOG_DELIVERY_SERVICE.
@@ -177,7 +184,8 @@ class LoadBalancerProps:
     ssl_policy: str = TLS_POLICY
     """TLS policy of the HTTPS listener: TLS 1.3 and 1.2 only."""
     access_logs_enabled: bool = True
-    """Access logs to an S3 bucket this construct creates (SSE-S3, private, TLS-only)."""
+    """Access logs to an S3 bucket this construct creates (versioned, private, TLS-only; SSE-S3, the
+    only encryption ALB access logs support)."""
     access_logs_expiry_days: int = 365
     """Days before S3 deletes an access-log object."""
 
@@ -353,6 +361,12 @@ class LoadBalancer(Construct):
                 )
             ],
         )
+        S3BucketVersioningA(
+            self,
+            "logs-versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
         S3BucketLifecycleConfiguration(
             self,
             "logs-lifecycle",
@@ -363,6 +377,11 @@ class LoadBalancer(Construct):
                     status="Enabled",
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                     expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.access_logs_expiry_days)],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=LOG_NONCURRENT_VERSION_DAYS
+                        )
+                    ],
                     abort_incomplete_multipart_upload=[
                         S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
                     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Literal
 
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
 from cdktf_cdktf_provider_aws.ecr_repository import (
@@ -24,8 +25,12 @@ class RegistryProps:
     """Untagged images (superseded pushes, failed builds) are expired this many days after push."""
     keep_tagged_images: int = 50
     """The newest this-many tagged images are kept; older tagged images expire."""
+    encryption: Literal["AES256", "KMS"] = "AES256"
+    """AES256: ECR-managed keys; KMS: ``kms_key_arn``, or the AWS-managed aws/ecr key when that is unset.
+    Fixed at creation: changing it replaces the repository (and loses its images)."""
     kms_key_arn: str | None = None
-    """Customer-managed KMS key for image layers; ECR-managed AES256 encryption when unset."""
+    """Customer-managed KMS key for image layers (``encryption = "KMS"`` only). ECR uses it through a
+    grant, so pulling needs no KMS permission."""
     force_delete: bool = False
     """Destroy deletes the repository even when it holds images; off: destroy fails while images exist."""
 
@@ -75,11 +80,9 @@ class Registry(Construct):
                 "untagged_expiry_days and keep_tagged_images must be at least 1, "
                 f"got {props.untagged_expiry_days} and {props.keep_tagged_images}"
             )
-        encryption = (
-            EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=props.kms_key_arn)
-            if props.kms_key_arn
-            else EcrRepositoryEncryptionConfiguration(encryption_type="AES256")
-        )
+        if props.kms_key_arn is not None and props.encryption != "KMS":
+            raise ValueError(f"kms_key_arn needs encryption = 'KMS', got encryption = {props.encryption!r}")
+        encryption = EcrRepositoryEncryptionConfiguration(encryption_type=props.encryption, kms_key=props.kms_key_arn)
         self.repository = EcrRepository(
             self,
             "repository",

@@ -36,8 +36,11 @@ def build_fargate(
     security_groups: SecurityGroups,
     load_balancer: LoadBalancer,
     data: DataTier,
+    *,
+    kms_key_arn: str | None,
 ) -> tuple[Cluster, dict[str, Service]]:
-    """One cluster; per service an ECR repository and a Fargate service behind its target group; outputs."""
+    """One cluster; per service an ECR repository and a Fargate service behind its target group; outputs.
+    ``kms_key_arn`` (the environment's key) encrypts log groups and images with no key of their own."""
     settings = config.compute
     cluster = Cluster(
         stack,
@@ -57,7 +60,7 @@ def build_fargate(
     for name, service in sorted(config.services.items()):
         prefix = resource_name(config.project, config.environment, name)
         task, deployment, scaling = service.task, service.deployment, service.scaling
-        repositories[name] = build_repository(stack, config, name)
+        repositories[name] = build_repository(stack, config, name, kms_key_arn=kms_key_arn)
         target = load_balancer.services[name]
         access = data_access_for(config, name, data)
         services[name] = Service(
@@ -89,7 +92,7 @@ def build_fargate(
                     start_period_seconds=task.health_check.start_period_seconds,
                 ),
                 log_retention_days=task.log_retention_days,
-                log_kms_key_arn=settings.log_kms_key_arn,
+                log_kms_key_arn=settings.log_kms_key_arn or kms_key_arn,
                 enable_execute_command=task.enable_execute_command,
                 subnet_ids=network.private_app_subnet_ids,
                 security_group_ids=[security_groups.app_sg_id],
@@ -143,8 +146,11 @@ def image_tag_variable(stack: TerraformStack, service: str) -> TerraformVariable
     )
 
 
-def build_repository(stack: TerraformStack, config: EnvironmentConfig, name: str) -> Registry:
-    """The ECR repository of one service (Fargate) or one compose image (Beanstalk)."""
+def build_repository(
+    stack: TerraformStack, config: EnvironmentConfig, name: str, *, kms_key_arn: str | None
+) -> Registry:
+    """The ECR repository of one service (Fargate) or one compose image (Beanstalk). With
+    ``encryption = "KMS"`` the configured key, else ``kms_key_arn`` (the environment's) encrypts it."""
     ecr = config.compute.ecr
     return Registry(
         stack,
@@ -153,7 +159,8 @@ def build_repository(stack: TerraformStack, config: EnvironmentConfig, name: str
             name=resource_name(config.project, config.environment, name),
             untagged_expiry_days=ecr.untagged_expiry_days,
             keep_tagged_images=ecr.keep_tagged_images,
-            kms_key_arn=ecr.kms_key_arn,
+            encryption=ecr.encryption,
+            kms_key_arn=(ecr.kms_key_arn or kms_key_arn) if ecr.encryption == "KMS" else None,
             force_delete=ecr.force_delete,
         ),
     )
@@ -174,13 +181,17 @@ def build_beanstalk(
     network: Network,
     security_groups: SecurityGroups,
     data: DataTier,
+    *,
+    kms_key_arn: str | None,
 ) -> Beanstalk:
     """compute.kind = "beanstalk": ECR repositories for the compose images and one Beanstalk
     environment in the VPC, connected to the data tier through the app (or shared) security group."""
     settings = config.beanstalk
     assert settings is not None
     assert settings.platform is not None
-    repositories = {name: build_repository(stack, config, name) for name in settings.repositories}
+    repositories = {
+        name: build_repository(stack, config, name, kms_key_arn=kms_key_arn) for name in settings.repositories
+    }
     database, cache = data.database, data.cache
     database_connection = None
     if database is not None:
@@ -201,14 +212,12 @@ def build_beanstalk(
         )
     # docker-compose.yml names its images ${IMAGE_<NAME>}:${IMAGE_TAG}.
     variables = dict(settings.environment) | {image_variable(name): r.url for name, r in repositories.items()}
-    kms_keys = [
-        key
-        for key in (
-            config.database.kms_key_arn if config.database else None,
-            config.cache.kms_key_arn if config.cache else None,
-        )
-        if key
-    ]
+    # The customer-managed keys of the secrets the instances read (AWS-managed ones need no grant).
+    kms_keys: list[str] = []
+    if database is not None and not database.iam_auth and database.master_secret_kms_key_arn:
+        kms_keys.append(database.master_secret_kms_key_arn)
+    if cache is not None and cache.auth_token_kms_key_arn:
+        kms_keys.append(cache.auth_token_kms_key_arn)
     beanstalk = Beanstalk(
         stack,
         "beanstalk",

@@ -39,9 +39,15 @@ def cache_user_name(config: EnvironmentConfig, service: str) -> str:
 
 
 def build_data_tier(
-    stack: TerraformStack, config: EnvironmentConfig, network: Network, security_groups: SecurityGroups
+    stack: TerraformStack,
+    config: EnvironmentConfig,
+    network: Network,
+    security_groups: SecurityGroups,
+    *,
+    kms_key_arn: str | None,
 ) -> DataTier:
-    """RDS PostgreSQL and ElastiCache from [database] / [cache], plus their outputs."""
+    """RDS PostgreSQL and ElastiCache from [database] / [cache], plus their outputs. ``kms_key_arn``
+    (the environment's key) encrypts whatever has no key of its own in the config."""
     database = cache = None
     db = config.database
     if db is not None:
@@ -76,7 +82,11 @@ def build_data_tier(
                 deletion_protection=db.deletion_protection,
                 skip_final_snapshot=db.skip_final_snapshot,
                 auto_minor_version_upgrade=db.auto_minor_version_upgrade,
-                kms_key_arn=db.kms_key_arn,
+                kms_key_arn=db.kms_key_arn or kms_key_arn,
+                # The environment's key is not applied to storage on its own: a storage key is fixed
+                # at creation, so adopting it would replace an existing instance.
+                storage_kms_key_arn=db.kms_key_arn,
+                log_kms_key_arn=kms_key_arn,
                 performance_insights_retention_days=db.performance_insights_retention_days,
                 monitoring_interval_seconds=db.monitoring_interval_seconds,
                 log_retention_days=db.logs.retention_days,
@@ -138,8 +148,9 @@ def build_data_tier(
                 snapshot_retention_days=cc.snapshot_retention_days,
                 snapshot_window=cc.snapshot_window,
                 maintenance_window=cc.maintenance_window,
-                kms_key_arn=cc.kms_key_arn,
+                kms_key_arn=cc.kms_key_arn or kms_key_arn,
                 log_retention_days=cc.log_retention_days,
+                log_kms_key_arn=kms_key_arn,
                 auto_minor_version_upgrade=cc.auto_minor_version_upgrade,
             ),
         )

@@ -24,9 +24,15 @@ from .data import DataTier
 
 
 def build_frontend(
-    stack: TerraformStack, config: EnvironmentConfig, *, api_origin_domain_name: str | None
+    stack: TerraformStack,
+    config: EnvironmentConfig,
+    *,
+    api_origin_domain_name: str | None,
+    kms_key_arn: str | None,
+    web_acl_arn: str | None,
 ) -> Frontend | None:
-    """The static frontend; ``/api/*`` goes to ``api_origin_domain_name`` (the ALB or Beanstalk's) when asked."""
+    """The static frontend; ``/api/*`` goes to ``api_origin_domain_name`` (the ALB or Beanstalk's) when
+    asked. The bucket is encrypted with ``kms_key_arn`` (the environment's key, which CloudFront may use)."""
     frontend = config.frontend
     if not frontend.enabled:
         return None
@@ -47,7 +53,8 @@ def build_frontend(
             # check_frontend_origin guarantees a domain on the certificate when the ALB has one.
             api_origin_https=config.alb.certificate_arn is not None,
             content_security_policy=frontend.content_security_policy,
-            web_acl_arn=frontend.web_acl_arn,
+            web_acl_arn=web_acl_arn,
+            kms_key_arn=kms_key_arn,
             noncurrent_version_expiry_days=frontend.noncurrent_version_expiry_days,
             force_destroy=frontend.force_destroy,
             access_logs_enabled=frontend.access_logs.enabled,

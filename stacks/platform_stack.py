@@ -27,6 +27,7 @@ from modules import (
 from .compute import build_beanstalk, build_fargate
 from .data import build_data_tier
 from .edge import build_frontend, build_monitoring
+from .security import build_key, build_web_acls
 from .traffic import build_traffic
 
 BackendChoice = Literal["configured", "local"]
@@ -52,6 +53,8 @@ class PlatformStack(TerraformStack):
             ),
         )
         state_backend(self, props=backend_props(config, backend))
+        self.key = build_key(self, config)
+        key_arn = self.key.arn if self.key else None
 
         net = config.network
         cidrs = net.subnet_cidrs()
@@ -70,6 +73,7 @@ class PlatformStack(TerraformStack):
                 flow_logs_enabled=net.flow_logs.enabled,
                 flow_logs_retention_days=net.flow_logs.retention_days,
                 flow_logs_traffic_type=net.flow_logs.traffic_type,
+                log_kms_key_arn=key_arn,
                 s3_gateway_endpoint=net.endpoints.s3_gateway,
                 interface_endpoints=list(net.endpoints.interface),
             ),
@@ -93,20 +97,31 @@ class PlatformStack(TerraformStack):
         )
 
         self.security_groups, self.load_balancer = build_traffic(self, config, network)
-        self.data = build_data_tier(self, config, network, self.security_groups)
+        self.data = build_data_tier(self, config, network, self.security_groups, kms_key_arn=key_arn)
         self.beanstalk: Beanstalk | None = None
         self.cluster: Cluster | None = None
         self.services: dict[str, Service] = {}
         if self.load_balancer is None:  # compute.kind = "beanstalk": it brings its own load balancer
-            self.beanstalk = build_beanstalk(self, config, network, self.security_groups, self.data)
+            self.beanstalk = build_beanstalk(
+                self, config, network, self.security_groups, self.data, kms_key_arn=key_arn
+            )
+            load_balancer_arn = self.beanstalk.load_balancer_arn
         else:
             self.cluster, self.services = build_fargate(
-                self, config, network, self.security_groups, self.load_balancer, self.data
+                self, config, network, self.security_groups, self.load_balancer, self.data, kms_key_arn=key_arn
             )
+            load_balancer_arn = self.load_balancer.alb.arn
+        self.web_acls = build_web_acls(self, config, key=self.key, load_balancer_arn=load_balancer_arn)
         api_origin = (
             self.beanstalk.cname if self.beanstalk else self.load_balancer.dns_name if self.load_balancer else None
         )
-        self.frontend = build_frontend(self, config, api_origin_domain_name=api_origin)
+        self.frontend = build_frontend(
+            self,
+            config,
+            api_origin_domain_name=api_origin,
+            kms_key_arn=key_arn,
+            web_acl_arn=self.web_acls.cloudfront_arn,
+        )
         self.monitoring = build_monitoring(
             self,
             config,

@@ -61,6 +61,7 @@ def test_defaults_are_secure_and_highly_available(env_data: dict[str, Data]) -> 
     assert {k: (v.base, v.weight) for k, v in config.compute.capacity_provider_strategy.items()} == {"FARGATE": (0, 1)}
     assert config.compute.ecr.force_delete is False
     assert config.compute.ecr.kms_key_arn is None
+    assert config.compute.ecr.encryption == "AES256"  # a schema default; every environment file picks KMS
 
 
 # --- task size ---------------------------------------------------------------------------------
@@ -293,6 +294,25 @@ def test_fails_when_ecr_kms_key_is_not_a_key_arn(env_data: dict[str, Data]) -> N
         with_compute(env_data, {"ecr": {"kms_key_arn": "alias/ecr"}}),
         r"compute\.ecr\.kms_key_arn = 'alias/ecr': must be a KMS key ARN",
     )
+
+
+def test_ecr_kms_key_is_accepted_with_kms_encryption(env_data: dict[str, Data]) -> None:
+    key = "arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-1111-2222-3333-444455556666"
+    ecr = parse(with_compute(env_data, {"ecr": {"encryption": "KMS", "kms_key_arn": key}})).compute.ecr
+
+    assert (ecr.encryption, ecr.kms_key_arn) == ("KMS", key)
+
+
+def test_fails_when_ecr_kms_key_is_given_with_aes256_encryption(env_data: dict[str, Data]) -> None:
+    key = "arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-1111-2222-3333-444455556666"
+    fails(
+        with_compute(env_data, {"ecr": {"kms_key_arn": key}}),
+        r"compute\.ecr\.kms_key_arn = .*: is only used with encryption = 'KMS'",
+    )
+
+
+def test_fails_when_ecr_encryption_is_unknown(env_data: dict[str, Data]) -> None:
+    fails(with_compute(env_data, {"ecr": {"encryption": "SSE"}}), r"compute\.ecr\.encryption = 'SSE'")
 
 
 def test_fails_when_ecr_counts_are_zero(env_data: dict[str, Data]) -> None:

@@ -156,12 +156,25 @@ def test_repository_is_immutable_scanned_and_aes256_encrypted_by_default(doc: Js
 
 def test_repository_uses_the_kms_key_and_force_delete_when_asked() -> None:
     document = synth_construct(
-        lambda stack: Registry(stack, "r", props=RegistryProps(name="x", kms_key_arn=KMS_KEY, force_delete=True))
+        lambda stack: Registry(
+            stack, "r", props=RegistryProps(name="x", encryption="KMS", kms_key_arn=KMS_KEY, force_delete=True)
+        )
     )
 
     repository = only(document, "aws_ecr_repository")
     assert repository["encryption_configuration"] == [{"encryption_type": "KMS", "kms_key": KMS_KEY}]
     assert repository["force_delete"] is True
+
+
+def test_repository_kms_without_a_key_uses_the_aws_managed_ecr_key() -> None:
+    document = synth_construct(lambda stack: Registry(stack, "r", props=RegistryProps(name="x", encryption="KMS")))
+
+    assert only(document, "aws_ecr_repository")["encryption_configuration"] == [{"encryption_type": "KMS"}]
+
+
+def test_fails_when_a_repository_key_is_given_with_aes256() -> None:
+    with pytest.raises(ValueError, match=r"kms_key_arn needs encryption = 'KMS'"):
+        synth_construct(lambda stack: Registry(stack, "r", props=RegistryProps(name="x", kms_key_arn=KMS_KEY)))
 
 
 def test_lifecycle_policy_expires_untagged_by_age_and_keeps_the_newest_tagged() -> None:

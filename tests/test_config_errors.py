@@ -229,3 +229,15 @@ def test_errors_of_several_files_are_reported_together(tmp_path: Path) -> None:
         load_environments(sorted(tmp_path.glob("*.toml")))
     files = {line.split(":")[0].rsplit("/", 1)[-1] for line in caught.value.lines}
     assert files == {"a.toml", "b.toml"}
+
+
+def test_encryption_defaults_to_a_customer_managed_key_with_a_30_day_window(dev: dict[str, Any]) -> None:
+    config = parse_environment(dev, source=SOURCE, expected_name="dev")
+
+    assert (config.encryption.customer_managed_key, config.encryption.deletion_window_days) == (True, 30)
+
+
+@pytest.mark.parametrize("days", [6, 31])
+def test_fails_when_the_key_deletion_window_is_outside_7_to_30_days(dev: dict[str, Any], days: int) -> None:
+    dev["encryption"] = {"deletion_window_days": days}
+    fails(dev, rf"encryption\.deletion_window_days = {days}: .*")

@@ -22,6 +22,7 @@ DB_SG = "sg-0database"
 PROXY_SG = "sg-0proxy"
 CACHE_SG = "sg-0cache"
 KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-1111-2222-3333-444455556666"
+STORAGE_KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/5a6b7c8d-1111-2222-3333-444455556666"
 REF = re.compile(r"^\$\{[^}]+\}")
 
 DB = DatabaseProps(
@@ -118,8 +119,10 @@ def role_for(document: Json, service: str) -> Json:
 
 @pytest.fixture(scope="module")
 def prod_db() -> Json:
-    """IAM auth, proxy and read replica, customer-managed key."""
-    return synth_database(replace(WITH_PROXY, read_replica=True, kms_key_arn=KMS_KEY))
+    """IAM auth, proxy and read replica, customer-managed keys (storage and the rest)."""
+    return synth_database(
+        replace(WITH_PROXY, read_replica=True, kms_key_arn=KMS_KEY, storage_kms_key_arn=STORAGE_KMS_KEY)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +160,11 @@ def test_instance_is_private_encrypted_gp3_in_the_given_group(prod_db: Json) -> 
 
     assert instance["publicly_accessible"] is False
     assert instance["vpc_security_group_ids"] == [DB_SG]
-    assert (instance["storage_type"], instance["storage_encrypted"], instance["kms_key_id"]) == ("gp3", True, KMS_KEY)
+    assert (instance["storage_type"], instance["storage_encrypted"], instance["kms_key_id"]) == (
+        "gp3",
+        True,
+        STORAGE_KMS_KEY,
+    )
     assert (instance["allocated_storage"], instance["max_allocated_storage"]) == (50, 200)
     assert (instance["engine"], instance["instance_class"]) == ("postgres", "db.m7g.large")
     subnet_group = only(prod_db, "aws_db_subnet_group")
@@ -279,9 +286,39 @@ def test_read_replica_follows_the_primary_privately(prod_db: Json) -> None:
     assert replica["identifier"] == "netflux-unit-postgres-replica"
     assert replica["publicly_accessible"] is False
     assert replica["vpc_security_group_ids"] == [DB_SG]
-    assert replica["storage_encrypted"] is True
+    assert (replica["storage_encrypted"], replica["kms_key_id"]) == (True, STORAGE_KMS_KEY)
+    assert replica["performance_insights_kms_key_id"] == KMS_KEY
     assert replica["iam_database_authentication_enabled"] is True
     assert not {"username", "manage_master_user_password", "db_name"} & set(replica)
+
+
+def test_read_replica_is_multi_az_with_backups_like_the_primary(prod_db: Json) -> None:
+    (replica,) = [i for i in resources(prod_db, "aws_db_instance").values() if "replicate_source_db" in i]
+
+    assert replica["multi_az"] is True
+    assert (replica["backup_retention_period"], replica["backup_window"]) == (14, "02:00-03:00")
+    assert replica["skip_final_snapshot"] is True
+
+
+def test_read_replica_follows_a_single_az_primary_and_keeps_no_backups_before_postgres_14() -> None:
+    document = synth_database(replace(DB, read_replica=True, multi_az=False, engine_version="13.15"))
+    (replica,) = [i for i in resources(document, "aws_db_instance").values() if "replicate_source_db" in i]
+
+    assert replica["multi_az"] is False
+    assert replica["backup_retention_period"] == 0
+    assert "backup_window" not in replica
+
+
+def test_storage_stays_on_the_aws_managed_key_unless_a_storage_key_is_given() -> None:
+    document = synth_database(replace(DB, kms_key_arn=KMS_KEY))
+    instance = resources(document, "aws_db_instance")["database_instance_D7FC2283"]
+
+    assert "kms_key_id" not in instance
+    assert instance["storage_encrypted"] is True
+    assert (instance["performance_insights_kms_key_id"], instance["master_user_secret_kms_key_id"]) == (
+        KMS_KEY,
+        KMS_KEY,
+    )
 
 
 def test_replica_instance_class_can_differ() -> None:

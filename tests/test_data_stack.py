@@ -63,6 +63,13 @@ def test_only_dev_relaxes_and_only_where_its_file_says(synthesized: dict[str, Js
     assert (cache["num_cache_clusters"], cache["multi_az_enabled"]) == (1, False)
 
 
+def test_prods_read_replica_is_multi_az_with_its_own_backups(synthesized: dict[str, Json]) -> None:
+    [replica] = [i for i in resources(synthesized["prod"], "aws_db_instance").values() if "replicate_source_db" in i]
+
+    assert replica["multi_az"] is True
+    assert replica["backup_retention_period"] == primary(synthesized["prod"])["backup_retention_period"] == 14
+
+
 def test_prod_has_a_read_replica_and_a_tls_only_proxy(synthesized: dict[str, Json]) -> None:
     document = synthesized["prod"]
 

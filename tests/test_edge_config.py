@@ -12,6 +12,7 @@ from config.edge import (
     BEANSTALK_PLATFORM_EXAMPLE,
     BeanstalkConfig,
     FrontendConfig,
+    WafConfig,
     check_beanstalk_choice,
     check_frontend_origin,
 )
@@ -388,3 +389,19 @@ def test_fails_when_a_beanstalk_environment_declares_services(env_data: dict[str
     data["compute"] = {"kind": "beanstalk"}
     data["beanstalk"] = {"platform": BEANSTALK_PLATFORM_EXAMPLE}
     fails(data, r"environments/dev\.toml: services = \[.*\]: declare ECS services, which compute\.kind = 'beanstalk'")
+
+
+# --- waf ---------------------------------------------------------------------------------------
+
+
+def test_waf_is_on_by_default_and_only_dev_turns_it_off(environments: dict[str, EnvironmentConfig]) -> None:
+    assert (WafConfig().enabled, WafConfig().log_retention_days) == (True, 365)
+    assert {name: config.waf.enabled for name, config in environments.items()} == {
+        "dev": False,
+        "staging": True,
+        "prod": True,
+    }
+
+
+def test_fails_when_waf_log_retention_is_not_a_cloudwatch_period(env_data: dict[str, Data]) -> None:
+    fails(dev(env_data, waf={"log_retention_days": 100}), r"waf\.log_retention_days = 100: must be one of")

@@ -157,6 +157,8 @@ def test_security_headers_policy_is_attached_to_every_behaviour(full: Json) -> N
     expression = ref(full, "aws_cloudfront_response_headers_policy", policy)
 
     assert headers["strict_transport_security"]["access_control_max_age_sec"] >= 31_536_000
+    assert headers["strict_transport_security"]["include_subdomains"] is True
+    assert headers["strict_transport_security"]["preload"] is True
     assert headers["strict_transport_security"]["override"] is True
     assert headers["content_type_options"] == {"override": True}
     assert headers["frame_options"] == {"frame_option": "DENY", "override": True}
@@ -227,7 +229,51 @@ def test_access_logs_go_to_a_private_bucket_that_expires_them(plain: Json) -> No
         for_bucket(plain, "aws_s3_bucket_ownership_controls", logs)["rule"]["object_ownership"]
         == "BucketOwnerPreferred"
     )
-    assert for_bucket(plain, "aws_s3_bucket_lifecycle_configuration", logs)["rule"][0]["expiration"][0]["days"] == 365
+    [rule] = for_bucket(plain, "aws_s3_bucket_lifecycle_configuration", logs)["rule"]
+    assert rule["expiration"][0]["days"] == 365
+    # Versioned, so a log overwritten or deleted before its expiry stays recoverable for 30 days.
+    assert for_bucket(plain, "aws_s3_bucket_versioning", logs)["versioning_configuration"]["status"] == "Enabled"
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 30}]
+
+
+def log_bucket(document: Json) -> Json:
+    (logs,) = [
+        b for b in resources(document, "aws_s3_bucket").values() if b["bucket_prefix"] == "netflux-unit-frontend-logs-"
+    ]
+    return logs
+
+
+def test_site_bucket_access_is_logged_to_the_log_bucket_which_admits_only_that_bucket(plain: Json) -> None:
+    site, logs = site_bucket(plain), log_bucket(plain)
+    logging = only(plain, "aws_s3_bucket_logging")
+    policy = for_bucket(plain, "aws_s3_bucket_policy", logs)
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+
+    assert logging["bucket"] == ref(plain, "aws_s3_bucket", site)
+    assert (logging["target_bucket"], logging["target_prefix"]) == (ref(plain, "aws_s3_bucket", logs), "s3-access/")
+    # S3 checks it may write when logging is turned on: the policy must exist first.
+    [policy_id] = [k for k, v in resources(plain, "aws_s3_bucket_policy").items() if v is policy]
+    assert logging["depends_on"] == [f"aws_s3_bucket_policy.{policy_id}"]
+    write = statements["S3ServerAccessLogsOfTheSiteBucket"]
+    assert write["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert write["Resource"] == [f"{ref(plain, 'aws_s3_bucket', logs, 'arn')}/s3-access/*"]
+    assert write["Condition"]["ArnLike"] == {"aws:SourceArn": ref(plain, "aws_s3_bucket", site, "arn")}
+    assert "aws:SourceAccount" in write["Condition"]["StringEquals"]
+    assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
+
+
+def test_site_bucket_uses_sse_kms_with_a_bucket_key_when_given_a_key() -> None:
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    document = synth_frontend(kms_key_arn=key)
+    [rule] = for_bucket(document, "aws_s3_bucket_server_side_encryption_configuration", site_bucket(document))["rule"]
+    [log_rule] = for_bucket(document, "aws_s3_bucket_server_side_encryption_configuration", log_bucket(document))[
+        "rule"
+    ]
+
+    assert rule["apply_server_side_encryption_by_default"] == {"sse_algorithm": "aws:kms", "kms_master_key_id": key}
+    assert rule["bucket_key_enabled"] is True
+    # The log bucket is an S3 server access log target, which supports SSE-S3 only.
+    assert log_rule["apply_server_side_encryption_by_default"] == {"sse_algorithm": "AES256"}
 
 
 def test_no_log_bucket_when_access_logs_are_off() -> None:
@@ -235,6 +281,7 @@ def test_no_log_bucket_when_access_logs_are_off() -> None:
 
     assert len(resources(document, "aws_s3_bucket")) == 1
     assert "logging_config" not in only(document, "aws_cloudfront_distribution")
+    assert not resources(document, "aws_s3_bucket_logging")
 
 
 @pytest.mark.parametrize(

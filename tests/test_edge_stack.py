@@ -58,13 +58,16 @@ def test_api_paths_go_to_the_load_balancer_over_https_when_it_has_a_certificate(
         assert api["domain_name"] == f"${{aws_lb.{alb_id}.dns_name}}"
 
 
-def test_prod_frontend_has_its_domain_and_certificate(
-    synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig]
+@pytest.mark.parametrize(
+    ("env", "domain"), [("staging", "www.staging.netflux.example.com"), ("prod", "www.netflux.example.com")]
+)
+def test_shared_environments_frontend_has_its_domain_and_certificate(
+    synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig], env: str, domain: str
 ) -> None:
-    distribution = only(synthesized["prod"], "aws_cloudfront_distribution")
-    assert distribution["aliases"] == ["www.netflux.example.com"]
+    distribution = only(synthesized[env], "aws_cloudfront_distribution")
+    assert distribution["aliases"] == [domain]
     certificate = distribution["viewer_certificate"]
-    assert certificate["acm_certificate_arn"] == environments["prod"].frontend.certificate_arn
+    assert certificate["acm_certificate_arn"] == environments[env].frontend.certificate_arn
     assert certificate["ssl_support_method"] == "sni-only"
     assert certificate["minimum_protocol_version"] == "TLSv1.2_2021"
 
@@ -154,6 +157,16 @@ def test_beanstalk_instances_are_private_and_share_the_data_tier_group(beanstalk
     assert values[("aws:autoscaling:launchconfiguration", "SecurityGroups")] == shared_ref
     assert only(beanstalk, "aws_db_instance")["vpc_security_group_ids"] == [shared_ref]
     assert only(beanstalk, "aws_elasticache_replication_group")["security_group_ids"] == [shared_ref]
+
+
+def test_beanstalk_instances_may_decrypt_the_token_secret_with_the_environment_key(beanstalk: Json) -> None:
+    [key_id] = [k for k in resources(beanstalk, "aws_kms_key") if k.startswith("kms_")]
+    [policy] = [p for k, p in resources(beanstalk, "aws_iam_role_policy").items() if k.startswith("beanstalk_instance")]
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+
+    assert only(beanstalk, "aws_secretsmanager_secret")["kms_key_id"] == f"${{aws_kms_key.{key_id}.arn}}"
+    # IAM database auth: the master secret is never read, so only the token's key is granted.
+    assert statements["DecryptOwnSecrets"]["Resource"] == [f"${{aws_kms_key.{key_id}.arn}}"]
 
 
 def test_beanstalk_gets_seed_003_connection_settings_without_secret_values(beanstalk: Json) -> None:

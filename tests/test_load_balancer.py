@@ -259,6 +259,9 @@ def test_access_log_bucket_is_private_encrypted_and_expires(http_only: Json) -> 
     [rule] = only(http_only, "aws_s3_bucket_lifecycle_configuration")["rule"]
     assert rule["status"] == "Enabled"
     assert rule["expiration"] == [{"days": 365}]
+    # Versioned, so a log overwritten or deleted before its expiry stays recoverable for 30 days.
+    assert only(http_only, "aws_s3_bucket_versioning")["versioning_configuration"] == {"status": "Enabled"}
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 30}]
 
 
 def test_alb_writes_access_logs_after_the_bucket_policy_exists(http_only: Json) -> None:
