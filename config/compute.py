@@ -13,8 +13,16 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .base import (
+    SECRET_LOOKING,
+    SECRETS_MANAGER_ARN,
+    SSM_PARAMETER_ARN,
+    VARIABLE_NAME,
+    Strict,
+    valid_kms_key_arn,
+    valid_retention,
+)
 from .errors import FieldError
-from .schema import Strict
 
 # Valid Fargate task sizes: cpu units -> allowed memory in MiB.
 FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
@@ -28,22 +36,9 @@ FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
 }
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
-_PARTITION = r"arn:aws(?:-cn|-us-gov|-iso|-iso-b)?"
-_REGION = r"[a-z]{2}(?:-gov)?-[a-z]+-\d"
-_ACCOUNT = r"\d{12}"
-# Full Secrets Manager ARN (ends in the 6-character suffix AWS adds), optionally followed by
-# ECS's ``:json-key:version-stage:version-id`` selector.
-_SECRETS_MANAGER_ARN = re.compile(
-    rf"^{_PARTITION}:secretsmanager:{_REGION}:{_ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{{6}}"
-    r"(?::[^:]*:[^:]*:[^:]*)?$"
-)
-_SSM_PARAMETER_ARN = re.compile(rf"^{_PARTITION}:ssm:{_REGION}:{_ACCOUNT}:parameter/[A-Za-z0-9/_.-]+$")
-_KMS_KEY_ARN = re.compile(rf"^{_PARTITION}:kms:{_REGION}:{_ACCOUNT}:key/[A-Za-z0-9-]+$")
-_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A full Secrets Manager ARN, optionally followed by ECS's ``:json-key:version-stage:version-id`` selector.
+_SECRETS_MANAGER_ARN = re.compile(rf"^{SECRETS_MANAGER_ARN}(?::[^:]*:[^:]*:[^:]*)?$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-# Environment variable names that end like a secret (DB_PASSWORD, JWT_SECRET, GITHUB_TOKEN, API_KEY):
-# those belong in ``secrets``. TOKEN_URL or KEY_ID are left alone.
-_SECRET_LOOKING = re.compile(r"(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|(API|PRIVATE|ACCESS|SECRET)_?KEY)$", re.I)
 
 
 def allowed_memory_text(cpu: int) -> str:
@@ -136,8 +131,6 @@ class ServiceTaskConfig(Strict):
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        from .schema import valid_retention  # schema imports this module part-way through its own load
-
         return valid_retention(value)
 
     @field_validator("image_tag")
@@ -163,7 +156,7 @@ class ServiceTaskConfig(Strict):
     def _environment(cls, value: dict[str, str]) -> dict[str, str]:
         for name, variable in value.items():
             _variable_name(name, variable)
-            if _SECRET_LOOKING.search(name):
+            if SECRET_LOOKING.search(name):
                 raise FieldError(
                     "looks like a secret; store it in Secrets Manager or SSM and reference it under secrets instead "
                     "(environment values are readable by anyone who can describe the task definition)",
@@ -177,7 +170,7 @@ class ServiceTaskConfig(Strict):
     def _secrets(cls, value: dict[str, str]) -> dict[str, str]:
         for name, arn in value.items():
             _variable_name(name, arn)
-            if not (_SECRETS_MANAGER_ARN.match(arn) or _SSM_PARAMETER_ARN.match(arn)):
+            if not (_SECRETS_MANAGER_ARN.match(arn) or SSM_PARAMETER_ARN.match(arn)):
                 raise FieldError(
                     "must be the full ARN of a Secrets Manager secret "
                     "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>[:<json-key>::]) "
@@ -215,7 +208,7 @@ class ServiceTaskConfig(Strict):
 
 
 def _variable_name(name: str, value: str) -> None:
-    if not _VARIABLE_NAME.match(name):
+    if not VARIABLE_NAME.match(name):
         raise FieldError(
             "variable names must be letters, digits and underscores, not starting with a digit",
             path=(name,),
@@ -341,7 +334,7 @@ class EcrConfig(Strict):
     @field_validator("kms_key_arn")
     @classmethod
     def _kms(cls, value: str | None) -> str | None:
-        return None if value is None else valid_kms_key_arn(value)
+        return valid_kms_key_arn(value)
 
     @model_validator(mode="after")
     def _key_needs_kms(self) -> EcrConfig:
@@ -378,7 +371,7 @@ class ComputeConfig(Strict):
     @field_validator("log_kms_key_arn")
     @classmethod
     def _kms(cls, value: str | None) -> str | None:
-        return None if value is None else valid_kms_key_arn(value)
+        return valid_kms_key_arn(value)
 
     @field_validator("capacity_provider_strategy")
     @classmethod
@@ -403,10 +396,3 @@ class ComputeConfig(Strict):
                 value=value[with_base[1]].base,
             )
         return value
-
-
-def valid_kms_key_arn(value: str) -> str:
-    """Check a KMS key ARN (``arn:aws:kms:<region>:<account>:key/<id>``)."""
-    if not _KMS_KEY_ARN.match(value):
-        raise FieldError("must be a KMS key ARN: arn:aws:kms:<region>:<account>:key/<key-id>", value=value)
-    return value

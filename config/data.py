@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .base import Strict, valid_kms_key_arn, valid_retention
 from .errors import FieldError
-from .schema import Strict
 
 if TYPE_CHECKING:
     from .schema import ServiceConfig
@@ -43,7 +43,6 @@ _VERSION = re.compile(r"^(\d+)\.(\d+)$")
 _SIZE = r"(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge|metal(-[0-9]+xl)?)"
 _DB_CLASS = re.compile(rf"^db\.[a-z][a-z0-9-]*\.{_SIZE}$")
 _CACHE_NODE = re.compile(rf"^cache\.[a-z][a-z0-9-]*\.{_SIZE}$")
-_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 _PG_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAILY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -58,26 +57,11 @@ _WEEK_MINUTES = 7 * 24 * 60
 # --- shared validators -------------------------------------------------------------------------
 
 
-def _log_retention(value: int) -> int:
-    from .schema import valid_retention  # schema imports this module part-way through its own load
-
-    return valid_retention(value)
-
-
 def _version(value: str, allowed: str) -> tuple[int, int]:
     match = _VERSION.match(value)
     if not match:
         raise FieldError(f"must be <major>.<minor>, e.g. {allowed}", value=value)
     return int(match.group(1)), int(match.group(2))
-
-
-def _kms_key_arn(value: str | None) -> str | None:
-    if value is not None and not _KMS_KEY_ARN.match(value):
-        raise FieldError(
-            "must be a KMS key ARN, arn:aws:kms:<region>:<account-id>:key/<key-id> (aliases are not accepted)",
-            value=value,
-        )
-    return value
 
 
 def _identifier(value: str, what: str, reserved: frozenset[str]) -> str:
@@ -193,7 +177,7 @@ class DatabaseLogsConfig(Strict):
     @field_validator("retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        return _log_retention(value)
+        return valid_retention(value)
 
 
 class DatabaseConfig(Strict):
@@ -296,7 +280,7 @@ class DatabaseConfig(Strict):
     @field_validator("kms_key_arn")
     @classmethod
     def _kms(cls, value: str | None) -> str | None:
-        return _kms_key_arn(value)
+        return valid_kms_key_arn(value)
 
     @field_validator("performance_insights_retention_days")
     @classmethod
@@ -435,12 +419,12 @@ class CacheConfig(Strict):
     @field_validator("kms_key_arn")
     @classmethod
     def _kms(cls, value: str | None) -> str | None:
-        return _kms_key_arn(value)
+        return valid_kms_key_arn(value)
 
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        return _log_retention(value)
+        return valid_retention(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> CacheConfig:

@@ -15,10 +15,20 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .compute import valid_kms_key_arn
+from .base import (
+    SECRET_LOOKING,
+    SECRETS_MANAGER_ARN,
+    SSM_PARAMETER_ARN,
+    VARIABLE_NAME,
+    Strict,
+    between,
+    certificate_region,
+    valid_kms_key_arn,
+    valid_retention,
+    valid_url_path,
+)
 from .data import CacheConfig, DatabaseConfig, valid_database_user
 from .errors import FieldError
-from .schema import Strict
 
 # CloudFront only accepts certificates from ACM in us-east-1, whatever the stack's region.
 CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
@@ -31,27 +41,16 @@ DEFAULT_CONTENT_SECURITY_POLICY = (
 BEANSTALK_PLATFORM_EXAMPLE = "64bit Amazon Linux 2023 v4.8.0 running Docker"
 MAX_BEANSTALK_INSTANCES = 10_000
 
-_CERTIFICATE_ARN = re.compile(
-    r"^arn:(?P<partition>aws|aws-us-gov|aws-cn):acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$"
-)
 _WEB_ACL_ARN = re.compile(r"^arn:aws:wafv2:us-east-1:\d{12}:global/webacl/[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}$")
 _HOSTNAME = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _OBJECT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$")
 _PLATFORM = re.compile(r"^64bit Amazon Linux 2023 v4\.\d+\.\d+ running Docker$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge|metal)$")
 _WEEKLY_START = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):([0-5]\d)$")
-_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REPOSITORY = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
-# Plain variables whose name says they hold a secret belong in [beanstalk.secrets].
-_SECRET_LOOKING = re.compile(r"(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|(API|PRIVATE|ACCESS|SECRET)_?KEY)$", re.I)
-_PARTITION = r"arn:aws(?:-cn|-us-gov)?"
 # A Secrets Manager secret ARN (with AWS's 6-character suffix), optionally ``:<json-key>``, or an
 # SSM parameter ARN: what Beanstalk's environment secrets accept.
-_SECRETS_MANAGER_REF = re.compile(
-    rf"^(?P<arn>{_PARTITION}:secretsmanager:[a-z0-9-]+:\d{{12}}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{{6}})"
-    r"(?::(?P<key>[^:]+))?$"
-)
-_SSM_PARAMETER_ARN = re.compile(rf"^{_PARTITION}:ssm:[a-z0-9-]+:\d{{12}}:parameter/[A-Za-z0-9/_.-]+$")
+_SECRETS_MANAGER_REF = re.compile(rf"^(?P<arn>{SECRETS_MANAGER_ARN})(?::(?P<key>[^:]+))?$")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
@@ -71,23 +70,6 @@ BEANSTALK_RESERVED_VARIABLES = (
 )
 
 
-def _log_retention(value: int) -> int:
-    from .schema import valid_retention  # schema imports this module part-way through its own load
-
-    return valid_retention(value)
-
-
-def _between(value: int | float, low: int | float, high: int | float, unit: str = "") -> None:
-    if not low <= value <= high:
-        raise FieldError(f"must be between {low} and {high}{unit}, got {value}", value=value)
-
-
-def certificate_region(arn: str) -> str | None:
-    """Region of an ACM certificate ARN, or None when it is not one."""
-    found = _CERTIFICATE_ARN.match(arn)
-    return found["region"] if found else None
-
-
 # --- frontend ----------------------------------------------------------------------------------
 
 
@@ -100,7 +82,7 @@ class FrontendLogsConfig(Strict):
     @field_validator("expiry_days")
     @classmethod
     def _expiry(cls, value: int) -> int:
-        _between(value, 1, 3650, " days")
+        between(value, 1, 3650, " days")
         return value
 
 
@@ -228,7 +210,7 @@ class FrontendConfig(Strict):
     @field_validator("noncurrent_version_expiry_days")
     @classmethod
     def _noncurrent(cls, value: int) -> int:
-        _between(value, 1, 3650, " days")
+        between(value, 1, 3650, " days")
         return value
 
     @model_validator(mode="after")
@@ -271,7 +253,7 @@ class WafConfig(Strict):
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        return _log_retention(value)
+        return valid_retention(value)
 
 
 # --- beanstalk ---------------------------------------------------------------------------------
@@ -376,14 +358,12 @@ class BeanstalkConfig(Strict):
     @field_validator("health_check_path")
     @classmethod
     def _health_path(cls, value: str) -> str:
-        if not value.startswith("/") or len(value) > 1024 or any(c.isspace() for c in value):
-            raise FieldError("must be a URL path starting with / (at most 1024 characters, no spaces)", value=value)
-        return value
+        return valid_url_path(value)
 
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        return _log_retention(value)
+        return valid_retention(value)
 
     @field_validator("database_user")
     @classmethod
@@ -409,7 +389,7 @@ class BeanstalkConfig(Strict):
     def _environment(cls, value: dict[str, str]) -> dict[str, str]:
         for name in value:
             _variable_name(name)
-            if _SECRET_LOOKING.search(name):
+            if SECRET_LOOKING.search(name):
                 raise FieldError(
                     "looks like a secret; plain properties are readable by anyone who can describe the environment. "
                     "Put it in [beanstalk.secrets] as a Secrets Manager or SSM parameter ARN",
@@ -431,7 +411,7 @@ class BeanstalkConfig(Strict):
                 raise FieldError(
                     "is set from the database/cache of this environment; remove it", path=(name,), value=name
                 )
-            if not (_SECRETS_MANAGER_REF.match(arn) or _SSM_PARAMETER_ARN.match(arn)):
+            if not (_SECRETS_MANAGER_REF.match(arn) or SSM_PARAMETER_ARN.match(arn)):
                 raise FieldError(
                     "must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>, "
                     "optionally ':<json-key>') or an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>)",
@@ -499,7 +479,7 @@ def image_variable(repository: str) -> str:
 
 
 def _variable_name(name: str) -> None:
-    if not _VARIABLE_NAME.match(name):
+    if not VARIABLE_NAME.match(name):
         raise FieldError(
             "variable names must be letters, digits and underscores, not starting with a digit",
             path=(name,),
@@ -611,39 +591,39 @@ class AlarmThresholdsConfig(Strict):
     )
     @classmethod
     def _percent(cls, value: int) -> int:
-        _between(value, 1, 100, " %")
+        between(value, 1, 100, " %")
         return value
 
     @field_validator("rds_free_storage_percent")
     @classmethod
     def _storage_percent(cls, value: int) -> int:
-        _between(value, 1, 99, " %")
+        between(value, 1, 99, " %")
         return value
 
     @field_validator("rds_free_storage_gib")
     @classmethod
     def _storage_gib(cls, value: int | None) -> int | None:
         if value is not None:
-            _between(value, 1, 65536, " GiB")
+            between(value, 1, 65536, " GiB")
         return value
 
     @field_validator("rds_max_connections")
     @classmethod
     def _max_connections(cls, value: int | None) -> int | None:
         if value is not None:
-            _between(value, 1, 262143)  # PostgreSQL's own upper bound for max_connections
+            between(value, 1, 262143)  # PostgreSQL's own upper bound for max_connections
         return value
 
     @field_validator("alb_target_5xx_count", "alb_elb_5xx_count", "redis_evictions")
     @classmethod
     def _count(cls, value: int) -> int:
-        _between(value, 0, 1_000_000)
+        between(value, 0, 1_000_000)
         return value
 
     @field_validator("unhealthy_hosts")
     @classmethod
     def _hosts(cls, value: int) -> int:
-        _between(value, 0, 1000)
+        between(value, 0, 1000)
         return value
 
     def free_storage_threshold_gib(self, allocated_storage_gib: int) -> float:
@@ -685,7 +665,7 @@ class MonitoringConfig(Strict):
     @field_validator("kms_key_arn")
     @classmethod
     def _kms(cls, value: str | None) -> str | None:
-        return None if value is None else valid_kms_key_arn(value)
+        return valid_kms_key_arn(value)
 
     @field_validator("period_seconds")
     @classmethod

@@ -1,471 +1,24 @@
 """The one typed schema every environment file is validated against.
 
-Defaults are the secure, highly-available choice; an environment that wants less (dev) says so
-explicitly in its own file, with a comment. Every model forbids unknown keys.
+Each part of an environment has its own file (backends, network, traffic, compute, data, edge,
+security); this one assembles them into ``EnvironmentConfig`` and holds the checks that need
+several parts at once. Defaults are the secure, highly-available choice; an environment that wants
+less (dev) says so explicitly in its own file, with a comment. Every model forbids unknown keys.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from . import routing
-from .errors import FieldError, format_path
-
-# CloudWatch Logs accepts only these retention periods.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
-                      2192, 2557, 2922, 3288, 3653)  # fmt: skip
-INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "ssm", "ssmmessages", "kms")
-SUBNET_TIERS = ("public", "private_app", "private_data")
-RESERVED_TAG_KEYS = ("project", "environment", "managed-by")
-
-_REGION = re.compile(
-    r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?"
-    r"(north|south|east|west|central|northeast|northwest|southeast|southwest)-[1-9]$"
-)
-_PROJECT = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9]*$")
-_SERVICE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
-_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-PROJECT_MAX = 16
-ENVIRONMENT_MAX = 10
-SERVICE_MAX = 20
-
-
-class Strict(BaseModel):
-    """Base for every config model: unknown keys are errors, values are immutable once loaded."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _ipv4_network(value: str, *, what: str) -> ipaddress.IPv4Network:
-    try:
-        return ipaddress.IPv4Network(value, strict=True)
-    except ValueError:
-        raise FieldError(
-            f"{what} must be an IPv4 network in CIDR notation with no host bits set, e.g. 10.0.0.0/16",
-            value=value,
-        ) from None
-
-
-def _match(value: str, pattern: re.Pattern[str], max_length: int, allowed: str) -> str:
-    if len(value) > max_length:
-        raise FieldError(f"must be at most {max_length} characters (got {len(value)})", value=value)
-    if not pattern.match(value) or "--" in value:
-        raise FieldError(f"must be {allowed}", value=value)
-    return value
-
-
-def _each(values: list[str], check: Callable[[str], str]) -> list[str]:
-    """Run ``check`` on every item; an error points at the item's index."""
-    for index, value in enumerate(values):
-        try:
-            check(value)
-        except FieldError as error:
-            raise FieldError(error.message, path=(index,), value=value) from None
-    return values
-
-
-# --- backends ----------------------------------------------------------------------------------
-
-
-class LocalBackendConfig(Strict):
-    """State in a file inside the project (``terraform.state/<stack>.tfstate``, gitignored)."""
-
-    type: Literal["local"] = "local"
-
-
-class S3BackendConfig(Strict):
-    """Shared state in S3, encrypted, with locking so two applies never interleave."""
-
-    type: Literal["s3"]
-    bucket: str = Field(
-        description="Existing state bucket. The key is derived: <project>/<environment>/terraform.tfstate."
-    )
-    region: str | None = Field(default=None, description="Bucket region; defaults to the environment's region.")
-    locking: Literal["lockfile", "dynamodb"] = Field(
-        default="lockfile",
-        description="lockfile: S3-native lock object (Terraform >= 1.10); dynamodb: a lock table.",
-    )
-    dynamodb_table: str | None = Field(default=None, description="Lock table; required when locking = dynamodb.")
-    kms_key_id: str | None = Field(default=None, description="KMS key for state; S3-managed keys when unset.")
-
-    @field_validator("bucket")
-    @classmethod
-    def _bucket(cls, value: str) -> str:
-        return _match(value, _S3_BUCKET, 63, "a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str | None) -> str | None:
-        return None if value is None else _valid_region(value)
-
-    @model_validator(mode="after")
-    def _lock_table(self) -> S3BackendConfig:
-        if self.locking == "dynamodb" and not self.dynamodb_table:
-            raise FieldError("is required when locking = 'dynamodb'", path=("dynamodb_table",), value=None)
-        if self.locking == "lockfile" and self.dynamodb_table:
-            raise FieldError(
-                "is only used when locking = 'dynamodb'; remove it or set locking = 'dynamodb'",
-                path=("dynamodb_table",),
-                value=self.dynamodb_table,
-            )
-        return self
-
-
-class CloudBackendConfig(Strict):
-    """HCP Terraform / Terraform Enterprise: plans and applies run remotely."""
-
-    type: Literal["cloud"]
-    organization: str = Field(min_length=1)
-    workspace: str | None = Field(default=None, description="Workspace name; defaults to <project>-<environment>.")
-    hostname: str = Field(default="app.terraform.io", min_length=1)
-
-
-BackendConfig = Annotated[
-    LocalBackendConfig | S3BackendConfig | CloudBackendConfig,
-    Field(discriminator="type"),
-]
-
-
-# --- network -----------------------------------------------------------------------------------
-
-
-class SubnetCidrs(Strict):
-    """Explicit subnet CIDRs per tier, one per availability zone, in AZ order."""
-
-    public: list[str]
-    private_app: list[str]
-    private_data: list[str]
-
-
-class FlowLogsConfig(Strict):
-    """VPC flow logs to CloudWatch Logs."""
-
-    enabled: bool = Field(default=True, description="Flow logs on: every accepted and rejected flow is recorded.")
-    retention_days: int = Field(default=365, description="Log retention; one of CloudWatch's allowed periods.")
-    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
-
-    @field_validator("retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        return valid_retention(value)
-
-
-class VpcEndpointsConfig(Strict):
-    """VPC endpoints so private workloads reach AWS APIs without NAT."""
-
-    s3_gateway: bool = Field(default=True, description="S3 gateway endpoint (free) on every private route table.")
-    interface: list[Literal["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "ssm", "ssmmessages", "kms"]] = (
-        Field(default_factory=list, description="Interface endpoints in the private-app subnets; none by default.")
-    )
-
-    @field_validator("interface")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        duplicates = sorted({v for v in value if value.count(v) > 1})
-        if duplicates:
-            raise FieldError(f"lists {', '.join(duplicates)} more than once", value=value)
-        return value
-
-
-class NetworkConfig(Strict):
-    """The VPC and its three subnet tiers."""
-
-    vpc_cidr: str = Field(description="VPC IPv4 CIDR, /16 to /24.")
-    availability_zones: list[str] = Field(description="AZ names, at least 2; one subnet per tier in each.")
-    subnet_prefix_length: int | None = Field(
-        default=None,
-        description="Prefix length of carved subnets; VPC prefix + 4 (16 subnets) when unset.",
-    )
-    subnets: SubnetCidrs | None = Field(
-        default=None, description="Explicit subnet CIDRs; carved from vpc_cidr when unset."
-    )
-    nat: Literal["none", "single", "per_az"] = Field(
-        default="per_az",
-        description="per_az: one NAT gateway per AZ (survives an AZ outage); single: one shared; none: no egress.",
-    )
-    flow_logs: FlowLogsConfig = Field(default_factory=FlowLogsConfig)
-    endpoints: VpcEndpointsConfig = Field(default_factory=VpcEndpointsConfig)
-
-    @field_validator("vpc_cidr")
-    @classmethod
-    def _vpc_cidr(cls, value: str) -> str:
-        network = _ipv4_network(value, what="vpc_cidr")
-        if not 16 <= network.prefixlen <= 24:
-            raise FieldError(
-                f"prefix must be between /16 and /24 (AWS VPC limits), got /{network.prefixlen}", value=value
-            )
-        return value
-
-    @field_validator("availability_zones")
-    @classmethod
-    def _azs(cls, value: list[str]) -> list[str]:
-        if len(value) < 2:
-            raise FieldError(
-                f"needs at least 2 availability zones for high availability, got {len(value)}", value=value
-            )
-        if len(set(value)) != len(value):
-            raise FieldError("lists an availability zone more than once", value=value)
-        return value
-
-    @model_validator(mode="after")
-    def _subnets(self) -> NetworkConfig:
-        vpc = ipaddress.IPv4Network(self.vpc_cidr)
-        if self.subnets is None:
-            prefix = self.subnet_prefix_length
-            if prefix is not None and not vpc.prefixlen < prefix <= 28:
-                raise FieldError(
-                    f"must be between /{vpc.prefixlen + 1} and /28 for a /{vpc.prefixlen} VPC",
-                    path=("subnet_prefix_length",),
-                    value=prefix,
-                )
-            per_tier = self.carve_capacity_per_tier()
-            if len(self.availability_zones) > per_tier:
-                raise FieldError(
-                    f"has {len(self.availability_zones)} AZs but {self.vpc_cidr} split into "
-                    f"/{self.effective_subnet_prefix()} subnets fits only {per_tier} per tier "
-                    f"({len(SUBNET_TIERS)} tiers); use at most {per_tier} AZs, a larger VPC or a longer subnet_prefix_length",
-                    path=("availability_zones",),
-                    value=self.availability_zones,
-                )
-            return self
-        if self.subnet_prefix_length is not None:
-            raise FieldError(
-                "is only used when subnets are carved automatically; remove it or remove [network.subnets]",
-                path=("subnet_prefix_length",),
-                value=self.subnet_prefix_length,
-            )
-        seen: list[tuple[ipaddress.IPv4Network, tuple[str | int, ...]]] = []
-        for tier in SUBNET_TIERS:
-            cidrs: list[str] = getattr(self.subnets, tier)
-            if len(cidrs) != len(self.availability_zones):
-                raise FieldError(
-                    f"needs one CIDR per availability zone ({len(self.availability_zones)}), got {len(cidrs)}",
-                    path=("subnets", tier),
-                    value=cidrs,
-                )
-            for index, cidr in enumerate(cidrs):
-                path: tuple[str | int, ...] = ("subnets", tier, index)
-                try:
-                    network = _ipv4_network(cidr, what="subnet CIDR")
-                except FieldError as error:
-                    raise FieldError(error.message, path=path, value=cidr) from None
-                if not network.subnet_of(vpc):
-                    raise FieldError(f"is outside the VPC CIDR {self.vpc_cidr}", path=path, value=cidr)
-                if network.prefixlen > 28:
-                    raise FieldError(
-                        f"/{network.prefixlen} is smaller than AWS's minimum subnet size /28", path=path, value=cidr
-                    )
-                for other, other_path in seen:
-                    if network.overlaps(other):
-                        raise FieldError(
-                            f"overlaps {other} at network.{format_path(other_path)}", path=path, value=cidr
-                        )
-                seen.append((network, path))
-        return self
-
-    def effective_subnet_prefix(self) -> int:
-        """Prefix length used when carving: the configured one, or VPC prefix + 4 (max /28)."""
-        vpc = ipaddress.IPv4Network(self.vpc_cidr)
-        return self.subnet_prefix_length or min(vpc.prefixlen + 4, 28)
-
-    def carve_capacity_per_tier(self) -> int:
-        """How many AZs the carved layout can hold: each tier owns a third of the subnet slots."""
-        vpc = ipaddress.IPv4Network(self.vpc_cidr)
-        slots: int = 2 ** (self.effective_subnet_prefix() - vpc.prefixlen)
-        return slots // len(SUBNET_TIERS)
-
-    def subnet_cidrs(self) -> dict[str, list[str]]:
-        """CIDRs per tier, in AZ order.
-
-        Carving gives tier ``t`` the slots ``t * capacity .. (t + 1) * capacity - 1`` and AZ ``i``
-        slot ``i`` within its tier, so adding an AZ appends subnets without moving existing ones.
-        """
-        if self.subnets is not None:
-            return {tier: list(getattr(self.subnets, tier)) for tier in SUBNET_TIERS}
-        vpc = ipaddress.IPv4Network(self.vpc_cidr)
-        slots = list(vpc.subnets(new_prefix=self.effective_subnet_prefix()))
-        capacity = self.carve_capacity_per_tier()
-        return {
-            tier: [str(slots[t * capacity + i]) for i in range(len(self.availability_zones))]
-            for t, tier in enumerate(SUBNET_TIERS)
-        }
-
-
-# --- traffic -----------------------------------------------------------------------------------
-
-_CERTIFICATE_ARN = re.compile(
-    r"^arn:(?P<partition>aws|aws-us-gov|aws-cn):acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$"
-)
-_HTTP_CODES = re.compile(r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")
-
-
-class HealthCheckConfig(Strict):
-    """How the ALB decides a task is healthy (``[services.<name>.health_check]``)."""
-
-    path: str = Field(default="/", description="Path requested on the container port; must answer 'matcher'.")
-    matcher: str = Field(default="200", description="Healthy HTTP codes: '200', '200,204' or '200-299' (200-499).")
-    interval_seconds: int = Field(default=15, description="Seconds between checks, 5-300.")
-    timeout_seconds: int = Field(default=5, description="Seconds without answer that count as failed, 2-120.")
-    healthy_threshold: int = Field(default=3, description="Consecutive successes before a task gets traffic, 2-10.")
-    unhealthy_threshold: int = Field(default=3, description="Consecutive failures before a task loses traffic, 2-10.")
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not value.startswith("/") or len(value) > 1024 or any(c.isspace() for c in value):
-            raise FieldError("must be a URL path starting with / (at most 1024 characters, no spaces)", value=value)
-        return value
-
-    @field_validator("matcher")
-    @classmethod
-    def _matcher(cls, value: str) -> str:
-        codes = [int(code) for code in re.findall(r"\d{3}", value)] if _HTTP_CODES.match(value) else []
-        if not codes or not all(200 <= code <= 499 for code in codes):
-            raise FieldError("must be HTTP codes 200-499 as '200', '200,204' or '200-299'", value=value)
-        return value
-
-    @model_validator(mode="after")
-    def _ranges(self) -> HealthCheckConfig:
-        for name, low, high in (
-            ("interval_seconds", 5, 300),
-            ("timeout_seconds", 2, 120),
-            ("healthy_threshold", 2, 10),
-            ("unhealthy_threshold", 2, 10),
-        ):
-            value = getattr(self, name)
-            if not low <= value <= high:
-                raise FieldError(f"must be between {low} and {high}, got {value}", path=(name,), value=value)
-        if self.timeout_seconds >= self.interval_seconds:
-            raise FieldError(
-                f"must be less than interval_seconds ({self.interval_seconds})",
-                path=("timeout_seconds",),
-                value=self.timeout_seconds,
-            )
-        return self
-
-
-class AccessLogsConfig(Strict):
-    """ALB access logs to an S3 bucket the platform creates (``[alb.access_logs]``)."""
-
-    enabled: bool = Field(default=True, description="Access logs on: every request is recorded.")
-    expiry_days: int = Field(default=365, description="Days a log object is kept before S3 deletes it, 1-3650.")
-
-    @field_validator("expiry_days")
-    @classmethod
-    def _expiry(cls, value: int) -> int:
-        if not 1 <= value <= 3650:
-            raise FieldError(f"must be between 1 and 3650 days, got {value}", value=value)
-        return value
-
-
-class AlbConfig(Strict):
-    """The one Application Load Balancer in front of every service (``[alb]``)."""
-
-    internal: bool = Field(default=False, description="false: internet-facing in the public subnets.")
-    ingress_cidrs: list[str] | None = Field(
-        default=None,
-        description="Who may connect on 80/443; the internet (0.0.0.0/0) when internet-facing, the VPC when internal.",
-    )
-    idle_timeout_seconds: int = Field(default=60, description="Idle connection timeout, 1-4000 seconds.")
-    deletion_protection: bool = Field(default=True, description="The ALB cannot be deleted until this is turned off.")
-    certificate_arn: str | None = Field(
-        default=None,
-        description="ACM certificate in the environment's region: HTTPS on 443 and HTTP redirects to it. "
-        "Unset: plain HTTP on 80 only.",
-    )
-    access_logs: AccessLogsConfig = Field(default_factory=AccessLogsConfig)
-
-    @field_validator("idle_timeout_seconds")
-    @classmethod
-    def _idle_timeout(cls, value: int) -> int:
-        if not 1 <= value <= 4000:
-            raise FieldError(f"idle_timeout_seconds must be between 1 and 4000, got {value}", value=value)
-        return value
-
-    @field_validator("ingress_cidrs")
-    @classmethod
-    def _ingress(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        if not value:
-            raise FieldError("must list at least one CIDR; remove the key for the default", value=value)
-        for index, cidr in enumerate(value):
-            try:
-                _ipv4_network(cidr, what="ingress CIDR")
-            except FieldError as error:
-                raise FieldError(error.message, path=(index,), value=cidr) from None
-            if value.index(cidr) != index:
-                raise FieldError("is listed twice", path=(index,), value=cidr)
-        return value
-
-    @field_validator("certificate_arn")
-    @classmethod
-    def _certificate(cls, value: str | None) -> str | None:
-        if value is not None and not _CERTIFICATE_ARN.match(value):
-            raise FieldError(
-                "must be an ACM certificate ARN: arn:aws:acm:<region>:<12-digit account>:certificate/<uuid>",
-                value=value,
-            )
-        return value
-
-    @property
-    def certificate_region(self) -> str | None:
-        """Region part of the certificate ARN, if any."""
-        found = _CERTIFICATE_ARN.match(self.certificate_arn or "")
-        return found["region"] if found else None
-
-    def effective_ingress_cidrs(self, vpc_cidr: str) -> list[str]:
-        """The configured CIDRs, else the internet (internet-facing) or the VPC (internal)."""
-        if self.ingress_cidrs is not None:
-            return list(self.ingress_cidrs)
-        return [vpc_cidr] if self.internal else ["0.0.0.0/0"]
-
-
-class SecurityGroupsConfig(Strict):
-    """Security-group layout (``[security_groups]``)."""
-
-    mode: Literal["tiered", "shared"] = Field(
-        default="tiered",
-        description="tiered: ALB -> app -> database/cache, each hop one port; shared: app, database and cache "
-        "share one group that allows all traffic within itself (simpler, weaker isolation).",
-    )
-
-
-# --- encryption --------------------------------------------------------------------------------
-
-
-class EncryptionConfig(Strict):
-    """The environment's customer-managed KMS key (``[encryption]``)."""
-
-    customer_managed_key: bool = Field(
-        default=True,
-        description="One customer-managed KMS key per environment (rotated yearly, alias/<project>-<environment>) "
-        "encrypts the log groups, the database's Performance Insights and master secret, the cache and its token, "
-        "ECR images (compute.ecr.encryption = 'KMS') and the frontend bucket, wherever no kms_key_arn is set. "
-        "Off: AWS-managed keys.",
-    )
-    deletion_window_days: int = Field(
-        default=30,
-        ge=7,
-        le=30,
-        description="Days a key scheduled for deletion can still be restored, 7-30; once deleted, everything it "
-        "encrypted is unreadable.",
-    )
-
-
-# --- workload ----------------------------------------------------------------------------------
-
-# The compute models subclass Strict (above): importing them here, not at the top, lets
-# config/compute.py import Strict from this module without a circular-import failure.
-from .compute import ComputeConfig, ServiceDeploymentConfig, ServiceScalingConfig, ServiceTaskConfig  # noqa: E402
-from .data import CacheConfig, DatabaseConfig, ServiceDataAccess, check_data_access  # noqa: E402  (same reason)
-from .edge import (  # noqa: E402  (same reason)
+from .backends import BackendConfig, LocalBackendConfig
+from .base import Strict, each, match_pattern, valid_region
+from .compute import ComputeConfig, ServiceDeploymentConfig, ServiceScalingConfig, ServiceTaskConfig
+from .data import CacheConfig, DatabaseConfig, ServiceDataAccess, check_data_access
+from .edge import (
     BeanstalkConfig,
     FrontendConfig,
     MonitoringConfig,
@@ -473,6 +26,21 @@ from .edge import (  # noqa: E402  (same reason)
     check_beanstalk_choice,
     check_frontend_origin,
 )
+from .errors import FieldError
+from .network import NetworkConfig
+from .security import EncryptionConfig
+from .traffic import AlbConfig, HealthCheckConfig, SecurityGroupsConfig
+
+RESERVED_TAG_KEYS = ("project", "environment", "managed-by")
+_PROJECT = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9]*$")
+_SERVICE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+PROJECT_MAX = 16
+ENVIRONMENT_MAX = 10
+SERVICE_MAX = 20
+
+
+# --- workload ---------------------------------------------------------------------------------
 
 
 class ServiceConfig(Strict):
@@ -508,12 +76,12 @@ class ServiceConfig(Strict):
     @field_validator("path_patterns")
     @classmethod
     def _path_patterns(cls, value: list[str]) -> list[str]:
-        return _each(value, routing.check_path_pattern)
+        return each(value, routing.check_path_pattern)
 
     @field_validator("host_headers")
     @classmethod
     def _host_headers(cls, value: list[str]) -> list[str]:
-        return _each(value, routing.check_host_header)
+        return each(value, routing.check_host_header)
 
     @field_validator("deregistration_delay_seconds")
     @classmethod
@@ -578,19 +146,21 @@ class EnvironmentConfig(Strict):
     @field_validator("project")
     @classmethod
     def _project(cls, value: str) -> str:
-        return _match(
+        return match_pattern(
             value, _PROJECT, PROJECT_MAX, "lowercase letters, digits and single hyphens, starting with a letter"
         )
 
     @field_validator("environment")
     @classmethod
     def _environment(cls, value: str) -> str:
-        return _match(value, _ENVIRONMENT, ENVIRONMENT_MAX, "lowercase letters and digits, starting with a letter")
+        return match_pattern(
+            value, _ENVIRONMENT, ENVIRONMENT_MAX, "lowercase letters and digits, starting with a letter"
+        )
 
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        return _valid_region(value)
+        return valid_region(value)
 
     @field_validator("tags")
     @classmethod
@@ -613,7 +183,7 @@ class EnvironmentConfig(Strict):
     def _service_names(cls, value: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
         for name in value:
             try:
-                _match(
+                match_pattern(
                     name, _SERVICE, SERVICE_MAX, "lowercase letters, digits and single hyphens, starting with a letter"
                 )
             except FieldError as error:
@@ -676,18 +246,3 @@ def _routes(services: dict[str, ServiceConfig]) -> list[routing.Route]:
         routing.Route(name, tuple(s.path_patterns), tuple(s.host_headers), s.rule_priority)
         for name, s in services.items()
     ]
-
-
-def _valid_region(value: str) -> str:
-    if not _REGION.match(value):
-        raise FieldError("must be an AWS region such as us-east-1, eu-west-1 or ap-southeast-2", value=value)
-    return value
-
-
-def valid_retention(value: int) -> int:
-    """Check a CloudWatch Logs retention period."""
-    if value not in LOG_RETENTION_DAYS:
-        raise FieldError(
-            f"must be one of CloudWatch's retention periods: {', '.join(map(str, LOG_RETENTION_DAYS))}", value=value
-        )
-    return value

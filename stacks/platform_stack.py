@@ -11,7 +11,7 @@ from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from config import EnvironmentConfig
-from config.schema import CloudBackendConfig, S3BackendConfig
+from config.backends import CloudBackendConfig, S3BackendConfig
 from modules import (
     BackendProps,
     Beanstalk,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -15,6 +13,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from modules import Cache, CacheProps, Database, DatabaseProps
 from modules.iam import policy_document, service_role
 from tests.synth import Json, only, ref, resources, synth_construct
+from tools.secret_scan import scan_document
 
 DATA_SUBNETS = ["subnet-data-a", "subnet-data-b"]
 APP_SUBNETS = ["subnet-app-a", "subnet-app-b"]
@@ -23,7 +22,6 @@ PROXY_SG = "sg-0proxy"
 CACHE_SG = "sg-0cache"
 KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-1111-2222-3333-444455556666"
 STORAGE_KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/5a6b7c8d-1111-2222-3333-444455556666"
-REF = re.compile(r"^\$\{[^}]+\}")
 
 DB = DatabaseProps(
     name="netflux-unit",
@@ -632,40 +630,11 @@ def test_fails_when_cache_props_are_inconsistent(overrides: dict[str, Any], matc
 
 # --- no secret in the JSON ---------------------------------------------------------------------
 
-SECRET_KEY = re.compile(r"password|token|secret", re.IGNORECASE)
-# Keys naming a secret's id, ARN, key or kind (client_password_auth_type, master_user_secret_kms_key_id), not its value.
-REFERENCE_KEY = re.compile(r"(_id|_arn|_type|_scheme)$")
-
-
-def secret_like_values(node: Any, path: str = "") -> Iterator[str]:
-    """Every string stored under a password/token/secret-ish key that is not a Terraform reference."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            here = f"{path}.{key}"
-            named_like_a_secret = SECRET_KEY.search(key) and not REFERENCE_KEY.search(key)
-            if isinstance(value, str) and named_like_a_secret and not REF.match(value):
-                yield f"{here} = {value!r}"
-            yield from secret_like_values(value, here)
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from secret_like_values(value, f"{path}[{index}]")
-
-
-def test_the_scan_catches_a_literal_secret() -> None:
-    leaked = {"resource": {"aws_db_instance": {"db": {"password": "hunter2hunter2"}}}}
-
-    assert list(secret_like_values(leaked)) == [".resource.aws_db_instance.db.password = 'hunter2hunter2'"]
-
 
 def test_no_literal_password_or_token_is_synthesized(
     prod_db: Json, dev_db: Json, password_db: Json, token_cache: Json, iam_cache: Json
 ) -> None:
     for document in (prod_db, dev_db, password_db, token_cache, iam_cache):
-        assert list(secret_like_values(document)) == []
+        assert list(scan_document(document)) == []
         for instance in resources(document, "aws_db_instance").values():
             assert not {"password", "password_wo"} & set(instance)
-
-
-def test_no_environment_synthesizes_a_literal_password_or_token(synthesized: dict[str, Json]) -> None:
-    for env, document in synthesized.items():
-        assert list(secret_like_values(document)) == [], env

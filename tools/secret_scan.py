@@ -20,7 +20,9 @@ SECRET_KEY = re.compile(r"passw(or)?d|secret|token|api_?key|private_?key|access_
 REFERENCE_KEY = re.compile(
     r"(_id|_arn|_arns|_type|_scheme|_length|_name|_names|_policy|_mode|_strategy)$", re.IGNORECASE
 )
-SAFE_VALUE = re.compile(r"^(\$\{.*\}|arn:aws[a-z-]*:.*|true|false|)$", re.DOTALL)
+# A value that starts with a Terraform reference (``${aws_...secret_arn}:password::``) or an ARN
+# names a secret; it does not hold one.
+SAFE_VALUE = re.compile(r"^(\$\{.*|arn:aws[a-z-]*:.*|true|false|)$", re.DOTALL)
 CREDENTIAL_PATTERNS = {
     "AWS access key id": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
     "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),

@@ -1,0 +1,129 @@
+"""What every part of the schema shares: the strict base model and the validators used in several places.
+
+Each failing check raises ``FieldError`` with a message that says what is allowed; the loader adds
+the file, the field path and the value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict
+
+from .errors import FieldError
+
+
+class Strict(BaseModel):
+    """Base for every config model: unknown keys are errors, values are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                      2192, 2557, 2922, 3288, 3653)  # fmt: skip
+
+PARTITION = r"arn:aws(?:-cn|-us-gov|-iso|-iso-b)?"
+REGION = r"[a-z]{2}(?:-gov)?-[a-z]+-\d"
+ACCOUNT = r"\d{12}"
+_AWS_REGION = re.compile(
+    r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?"
+    r"(north|south|east|west|central|northeast|northwest|southeast|southwest)-[1-9]$"
+)
+KMS_KEY_ARN = re.compile(rf"^{PARTITION}:kms:{REGION}:{ACCOUNT}:key/[A-Za-z0-9-]+$")
+CERTIFICATE_ARN = re.compile(
+    rf"^arn:(?P<partition>aws|aws-us-gov|aws-cn):acm:(?P<region>{REGION}):{ACCOUNT}:certificate/[0-9a-f-]{{36}}$"
+)
+SSM_PARAMETER_ARN = re.compile(rf"^{PARTITION}:ssm:{REGION}:{ACCOUNT}:parameter/[A-Za-z0-9/_.-]+$")
+# A Secrets Manager secret ARN ends in the 6-character suffix AWS adds to the name.
+SECRETS_MANAGER_ARN = rf"{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{{6}}"
+VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Plain variable names that end like a secret (DB_PASSWORD, JWT_SECRET, GITHUB_TOKEN, API_KEY): those
+# belong with the secrets. TOKEN_URL or KEY_ID are left alone.
+SECRET_LOOKING = re.compile(r"(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|(API|PRIVATE|ACCESS|SECRET)_?KEY)$", re.IGNORECASE)
+
+
+def ipv4_network(value: str, *, what: str) -> ipaddress.IPv4Network:
+    """Parse an IPv4 CIDR with no host bits set."""
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        raise FieldError(
+            f"{what} must be an IPv4 network in CIDR notation with no host bits set, e.g. 10.0.0.0/16",
+            value=value,
+        ) from None
+
+
+def match_pattern(value: str, pattern: re.Pattern[str], max_length: int, allowed: str) -> str:
+    """Check a slug: at most ``max_length`` characters, matching ``pattern``, no double hyphen."""
+    if len(value) > max_length:
+        raise FieldError(f"must be at most {max_length} characters (got {len(value)})", value=value)
+    if not pattern.match(value) or "--" in value:
+        raise FieldError(f"must be {allowed}", value=value)
+    return value
+
+
+def each(values: list[str], check: Callable[[str], object]) -> list[str]:
+    """Run ``check`` on every item; an error points at the item's index."""
+    for index, value in enumerate(values):
+        try:
+            check(value)
+        except FieldError as error:
+            raise FieldError(error.message, path=(index,), value=value) from None
+    return values
+
+
+def between(value: float, low: float, high: float, unit: str = "") -> None:
+    """Check ``low <= value <= high``; ``unit`` is appended to the bounds in the message."""
+    if not low <= value <= high:
+        raise FieldError(f"must be between {low} and {high}{unit}, got {value}", value=value)
+
+
+def valid_url_path(value: str) -> str:
+    """Check an HTTP path such as a health-check path."""
+    if not value.startswith("/") or len(value) > 1024 or any(c.isspace() for c in value):
+        raise FieldError("must be a URL path starting with / (at most 1024 characters, no spaces)", value=value)
+    return value
+
+
+def valid_region(value: str) -> str:
+    """Check an AWS region name."""
+    if not _AWS_REGION.match(value):
+        raise FieldError("must be an AWS region such as us-east-1, eu-west-1 or ap-southeast-2", value=value)
+    return value
+
+
+def valid_retention(value: int) -> int:
+    """Check a CloudWatch Logs retention period."""
+    if value not in LOG_RETENTION_DAYS:
+        raise FieldError(
+            f"must be one of CloudWatch's retention periods: {', '.join(map(str, LOG_RETENTION_DAYS))}", value=value
+        )
+    return value
+
+
+def valid_kms_key_arn(value: str | None) -> str | None:
+    """Check an optional KMS key ARN (aliases are not accepted: grants and key policies need the key)."""
+    if value is not None and not KMS_KEY_ARN.match(value):
+        raise FieldError(
+            "must be a KMS key ARN, arn:aws:kms:<region>:<account-id>:key/<key-id> (aliases are not accepted)",
+            value=value,
+        )
+    return value
+
+
+def certificate_region(arn: str | None) -> str | None:
+    """Region of an ACM certificate ARN, or None when it is not one."""
+    found = CERTIFICATE_ARN.match(arn or "")
+    return found["region"] if found else None
+
+
+def valid_certificate_arn(value: str | None) -> str | None:
+    """Check an optional ACM certificate ARN."""
+    if value is not None and not CERTIFICATE_ARN.match(value):
+        raise FieldError(
+            "must be an ACM certificate ARN: arn:aws:acm:<region>:<12-digit account>:certificate/<uuid>", value=value
+        )
+    return value

@@ -1,0 +1,176 @@
+"""The VPC and its subnet tiers (``[network]``)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import Strict, ipv4_network, valid_retention
+from .errors import FieldError, format_path
+
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "ssm", "ssmmessages", "kms")
+SUBNET_TIERS = ("public", "private_app", "private_data")
+
+
+class SubnetCidrs(Strict):
+    """Explicit subnet CIDRs per tier, one per availability zone, in AZ order."""
+
+    public: list[str]
+    private_app: list[str]
+    private_data: list[str]
+
+
+class FlowLogsConfig(Strict):
+    """VPC flow logs to CloudWatch Logs."""
+
+    enabled: bool = Field(default=True, description="Flow logs on: every accepted and rejected flow is recorded.")
+    retention_days: int = Field(default=365, description="Log retention; one of CloudWatch's allowed periods.")
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return valid_retention(value)
+
+
+class VpcEndpointsConfig(Strict):
+    """VPC endpoints so private workloads reach AWS APIs without NAT."""
+
+    s3_gateway: bool = Field(default=True, description="S3 gateway endpoint (free) on every private route table.")
+    interface: list[Literal["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "ssm", "ssmmessages", "kms"]] = (
+        Field(default_factory=list, description="Interface endpoints in the private-app subnets; none by default.")
+    )
+
+    @field_validator("interface")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({v for v in value if value.count(v) > 1})
+        if duplicates:
+            raise FieldError(f"lists {', '.join(duplicates)} more than once", value=value)
+        return value
+
+
+class NetworkConfig(Strict):
+    """The VPC and its three subnet tiers."""
+
+    vpc_cidr: str = Field(description="VPC IPv4 CIDR, /16 to /24.")
+    availability_zones: list[str] = Field(description="AZ names, at least 2; one subnet per tier in each.")
+    subnet_prefix_length: int | None = Field(
+        default=None,
+        description="Prefix length of carved subnets; VPC prefix + 4 (16 subnets) when unset.",
+    )
+    subnets: SubnetCidrs | None = Field(
+        default=None, description="Explicit subnet CIDRs; carved from vpc_cidr when unset."
+    )
+    nat: Literal["none", "single", "per_az"] = Field(
+        default="per_az",
+        description="per_az: one NAT gateway per AZ (survives an AZ outage); single: one shared; none: no egress.",
+    )
+    flow_logs: FlowLogsConfig = Field(default_factory=FlowLogsConfig)
+    endpoints: VpcEndpointsConfig = Field(default_factory=VpcEndpointsConfig)
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_cidr(cls, value: str) -> str:
+        network = ipv4_network(value, what="vpc_cidr")
+        if not 16 <= network.prefixlen <= 24:
+            raise FieldError(
+                f"prefix must be between /16 and /24 (AWS VPC limits), got /{network.prefixlen}", value=value
+            )
+        return value
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _azs(cls, value: list[str]) -> list[str]:
+        if len(value) < 2:
+            raise FieldError(
+                f"needs at least 2 availability zones for high availability, got {len(value)}", value=value
+            )
+        if len(set(value)) != len(value):
+            raise FieldError("lists an availability zone more than once", value=value)
+        return value
+
+    @model_validator(mode="after")
+    def _subnets(self) -> NetworkConfig:
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
+        if self.subnets is None:
+            prefix = self.subnet_prefix_length
+            if prefix is not None and not vpc.prefixlen < prefix <= 28:
+                raise FieldError(
+                    f"must be between /{vpc.prefixlen + 1} and /28 for a /{vpc.prefixlen} VPC",
+                    path=("subnet_prefix_length",),
+                    value=prefix,
+                )
+            per_tier = self.carve_capacity_per_tier()
+            if len(self.availability_zones) > per_tier:
+                raise FieldError(
+                    f"has {len(self.availability_zones)} AZs but {self.vpc_cidr} split into "
+                    f"/{self.effective_subnet_prefix()} subnets fits only {per_tier} per tier "
+                    f"({len(SUBNET_TIERS)} tiers); use at most {per_tier} AZs, a larger VPC or a longer subnet_prefix_length",
+                    path=("availability_zones",),
+                    value=self.availability_zones,
+                )
+            return self
+        if self.subnet_prefix_length is not None:
+            raise FieldError(
+                "is only used when subnets are carved automatically; remove it or remove [network.subnets]",
+                path=("subnet_prefix_length",),
+                value=self.subnet_prefix_length,
+            )
+        seen: list[tuple[ipaddress.IPv4Network, tuple[str | int, ...]]] = []
+        for tier in SUBNET_TIERS:
+            cidrs: list[str] = getattr(self.subnets, tier)
+            if len(cidrs) != len(self.availability_zones):
+                raise FieldError(
+                    f"needs one CIDR per availability zone ({len(self.availability_zones)}), got {len(cidrs)}",
+                    path=("subnets", tier),
+                    value=cidrs,
+                )
+            for index, cidr in enumerate(cidrs):
+                path: tuple[str | int, ...] = ("subnets", tier, index)
+                try:
+                    network = ipv4_network(cidr, what="subnet CIDR")
+                except FieldError as error:
+                    raise FieldError(error.message, path=path, value=cidr) from None
+                if not network.subnet_of(vpc):
+                    raise FieldError(f"is outside the VPC CIDR {self.vpc_cidr}", path=path, value=cidr)
+                if network.prefixlen > 28:
+                    raise FieldError(
+                        f"/{network.prefixlen} is smaller than AWS's minimum subnet size /28", path=path, value=cidr
+                    )
+                for other, other_path in seen:
+                    if network.overlaps(other):
+                        raise FieldError(
+                            f"overlaps {other} at network.{format_path(other_path)}", path=path, value=cidr
+                        )
+                seen.append((network, path))
+        return self
+
+    def effective_subnet_prefix(self) -> int:
+        """Prefix length used when carving: the configured one, or VPC prefix + 4 (max /28)."""
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
+        return self.subnet_prefix_length or min(vpc.prefixlen + 4, 28)
+
+    def carve_capacity_per_tier(self) -> int:
+        """How many AZs the carved layout can hold: each tier owns a third of the subnet slots."""
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
+        slots: int = 2 ** (self.effective_subnet_prefix() - vpc.prefixlen)
+        return slots // len(SUBNET_TIERS)
+
+    def subnet_cidrs(self) -> dict[str, list[str]]:
+        """CIDRs per tier, in AZ order.
+
+        Carving gives tier ``t`` the slots ``t * capacity .. (t + 1) * capacity - 1`` and AZ ``i``
+        slot ``i`` within its tier, so adding an AZ appends subnets without moving existing ones.
+        """
+        if self.subnets is not None:
+            return {tier: list(getattr(self.subnets, tier)) for tier in SUBNET_TIERS}
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
+        slots = list(vpc.subnets(new_prefix=self.effective_subnet_prefix()))
+        capacity = self.carve_capacity_per_tier()
+        return {
+            tier: [str(slots[t * capacity + i]) for i in range(len(self.availability_zones))]
+            for t, tier in enumerate(SUBNET_TIERS)
+        }
