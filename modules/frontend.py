@@ -31,36 +31,14 @@ from cdktf_cdktf_provider_aws.cloudfront_response_headers_policy import (
 )
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from constructs import Construct
 
 from config.edge import DEFAULT_CONTENT_SECURITY_POLICY
 from config.naming import resource_name
 
-from .iam import allow, policy_document
+from .bucket import LOG_NONCURRENT_VERSION_DAYS, private_bucket, tls_only_policy
+from .iam import allow
 
 PriceClass = Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
 # AWS-managed CloudFront policies, by their fixed IDs (the same in every account).
@@ -75,8 +53,6 @@ S3_ORIGIN = "s3"
 API_ORIGIN = "api"
 LOG_PREFIX = "cloudfront/"
 S3_ACCESS_LOG_PREFIX = "s3-access/"
-# Log objects replaced or deleted before their expiry stay recoverable this long (tampering).
-LOG_NONCURRENT_VERSION_DAYS = 30
 # Deep links of a single-page app (/movies/42) have no file extension: serve the app's entry
 # document for them, leave real files (/assets/app.js) alone so a missing one stays an error.
 SPA_REWRITE = """function handler(event) {
@@ -157,34 +133,16 @@ class Frontend(Construct):
         _validate(props)
         name = resource_name(props.project, props.environment, "frontend", max_length=64)
 
-        self.bucket = self._private_bucket(
-            "site", props, role="frontend", ownership="BucketOwnerEnforced", kms_key_arn=props.kms_key_arn
-        )
-        S3BucketVersioningA(
+        self.bucket = private_bucket(
             self,
-            "site-versioning",
-            bucket=self.bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        S3BucketLifecycleConfiguration(
-            self,
-            "site-lifecycle",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-old-versions",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=props.noncurrent_version_expiry_days
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
+            "site",
+            project=props.project,
+            environment=props.environment,
+            role="frontend",
+            kms_key_arn=props.kms_key_arn,
+            force_destroy=props.force_destroy,
+            lifecycle_rule_id="expire-old-versions",
+            noncurrent_version_expiry_days=props.noncurrent_version_expiry_days,
         )
         self.bucket_name = self.bucket.bucket
         self.bucket_arn = self.bucket.arn
@@ -196,35 +154,17 @@ class Frontend(Construct):
             # account, so this bucket keeps ACLs enabled (BucketOwnerPreferred: objects still
             # become ours). It is also the site bucket's S3 server access log target, which
             # supports SSE-S3 only.
-            self.log_bucket = self._private_bucket(
-                "logs", props, role="frontend-logs", ownership="BucketOwnerPreferred", kms_key_arn=None
-            )
-            S3BucketVersioningA(
+            self.log_bucket = private_bucket(
                 self,
-                "logs-versioning",
-                bucket=self.log_bucket.id,
-                versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-            )
-            S3BucketLifecycleConfiguration(
-                self,
-                "logs-lifecycle",
-                bucket=self.log_bucket.id,
-                rule=[
-                    S3BucketLifecycleConfigurationRule(
-                        id="expire-access-logs",
-                        status="Enabled",
-                        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                        expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.access_logs_expiry_days)],
-                        noncurrent_version_expiration=[
-                            S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                                noncurrent_days=LOG_NONCURRENT_VERSION_DAYS
-                            )
-                        ],
-                        abort_incomplete_multipart_upload=[
-                            S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                        ],
-                    )
-                ],
+                "logs",
+                project=props.project,
+                environment=props.environment,
+                role="frontend-logs",
+                ownership="BucketOwnerPreferred",
+                force_destroy=props.force_destroy,
+                lifecycle_rule_id="expire-access-logs",
+                expiry_days=props.access_logs_expiry_days,
+                noncurrent_version_expiry_days=LOG_NONCURRENT_VERSION_DAYS,
             )
             account = DataAwsCallerIdentity(self, "account").account_id
             server_access_logs = allow(
@@ -237,12 +177,7 @@ class Frontend(Construct):
                     "StringEquals": {"aws:SourceAccount": account},
                 },
             )
-            log_policy = S3BucketPolicy(
-                self,
-                "logs-policy",
-                bucket=self.log_bucket.id,
-                policy=policy_document([server_access_logs, _deny_insecure_transport(self.log_bucket)]),
-            )
+            log_policy = tls_only_policy(self, "logs-policy", self.log_bucket, [server_access_logs])
             S3BucketLoggingA(
                 self,
                 "site-logging",
@@ -395,76 +330,7 @@ class Frontend(Construct):
             Principal={"Service": "cloudfront.amazonaws.com"},
             Condition={"StringEquals": {"AWS:SourceArn": self.distribution.arn}},
         )
-        S3BucketPolicy(
-            self,
-            "site-policy",
-            bucket=self.bucket.id,
-            policy=policy_document([read, _deny_insecure_transport(self.bucket)]),
-        )
-
-    def _private_bucket(
-        self,
-        construct_id: str,
-        props: FrontendProps,
-        *,
-        role: str,
-        ownership: Literal["BucketOwnerEnforced", "BucketOwnerPreferred"],
-        kms_key_arn: str | None,
-    ) -> S3Bucket:
-        # Bucket names are global: a prefix plus Terraform's unique suffix never collides.
-        prefix = resource_name(props.project, props.environment, role, max_length=36) + "-"
-        bucket = S3Bucket(
-            self,
-            construct_id,
-            bucket_prefix=prefix,
-            force_destroy=props.force_destroy,
-            tags={"Name": prefix.rstrip("-")},
-        )
-        S3BucketPublicAccessBlock(
-            self,
-            f"{construct_id}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            f"{construct_id}-ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership=ownership),
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            f"{construct_id}-encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
-                    )
-                    if kms_key_arn
-                    else S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256"
-                    ),
-                    # One data key per bucket instead of one KMS call per object (cost, throttling).
-                    bucket_key_enabled=True if kms_key_arn else None,
-                )
-            ],
-        )
-        return bucket
-
-
-def _deny_insecure_transport(bucket: S3Bucket) -> dict[str, object]:
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket.arn, f"{bucket.arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
+        tls_only_policy(self, "site-policy", self.bucket, [read])
 
 
 def _validate(props: FrontendProps) -> None:

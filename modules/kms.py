@@ -35,6 +35,14 @@ class PlatformKeyProps:
     that must live elsewhere, e.g. us-east-1 for the log group of a CloudFront-scoped WAF. None by default."""
 
 
+def account_administers_key(partition: str, account: str) -> Statement:
+    """Key-policy statement delegating to IAM: the account's principals may use and manage the key as
+    their IAM policies allow."""
+    return allow(
+        ["kms:*"], ["*"], Sid="AccountAdministersKey", Principal={"AWS": f"arn:{partition}:iam::{account}:root"}
+    )
+
+
 def _logs_statement(partition: str, region: str, account: str) -> Statement:
     """CloudWatch Logs in ``region`` may use the key for this account's log groups there, and nothing else."""
     return allow(
@@ -70,9 +78,7 @@ class PlatformKey(Construct):
         self.region = props.region
         partition = DataAwsPartition(self, "partition").partition
         account = DataAwsCallerIdentity(self, "account").account_id
-        administer = allow(
-            ["kms:*"], ["*"], Sid="AccountAdministersKey", Principal={"AWS": f"arn:{partition}:iam::{account}:root"}
-        )
+        administer = account_administers_key(partition, account)
 
         statements = [administer, _logs_statement(partition, props.region, account)]
         if props.cloudfront_reads:

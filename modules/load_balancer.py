@@ -26,34 +26,13 @@ from cdktf_cdktf_provider_aws.lb_listener_rule import (
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from constructs import Construct
 
 from config.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX, resource_name
 
-from .iam import allow, policy_document
+from .bucket import LOG_NONCURRENT_VERSION_DAYS, private_bucket, tls_only_policy
+from .iam import allow
 
 TargetProtocol = Literal["HTTP", "HTTPS"]
 TARGET_TYPE = "ip"  # Fargate tasks (awsvpc networking) register by IP
@@ -61,8 +40,6 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 ACCESS_LOG_PREFIX = "alb"
 LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 NOT_FOUND_BODY = '{"message":"no route for this path"}'
-# Log objects replaced or deleted before their expiry stay recoverable this long (tampering).
-LOG_NONCURRENT_VERSION_DAYS = 30
 
 # The AWS account Elastic Load Balancing writes access logs from, for regions launched before
 # August 2022. Regions launched later (and any region missing here) use LOG_DELIVERY_SERVICE.
@@ -330,63 +307,16 @@ class LoadBalancer(Construct):
         return ServiceTarget(target_group=group, listener_rule=rule)
 
     def _log_bucket(self, props: LoadBalancerProps) -> tuple[S3Bucket, S3BucketPolicy]:
-        # Bucket names are global: a prefix plus Terraform's unique suffix never collides.
-        prefix = resource_name(props.project, props.environment, "alb-logs", max_length=36) + "-"
-        bucket = S3Bucket(self, "logs", bucket_prefix=prefix, tags={"Name": prefix.rstrip("-")})
-        S3BucketPublicAccessBlock(
-            self,
-            "logs-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            "logs-ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
         # ALB access logs support only S3-managed keys (SSE-S3), not KMS.
-        S3BucketServerSideEncryptionConfigurationA(
+        bucket = private_bucket(
             self,
-            "logs-encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-        )
-        S3BucketVersioningA(
-            self,
-            "logs-versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        S3BucketLifecycleConfiguration(
-            self,
-            "logs-lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.access_logs_expiry_days)],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=LOG_NONCURRENT_VERSION_DAYS
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
+            "logs",
+            project=props.project,
+            environment=props.environment,
+            role="alb-logs",
+            lifecycle_rule_id="expire-access-logs",
+            expiry_days=props.access_logs_expiry_days,
+            noncurrent_version_expiry_days=LOG_NONCURRENT_VERSION_DAYS,
         )
         account = DataAwsCallerIdentity(self, "account")
         write = allow(
@@ -395,16 +325,7 @@ class LoadBalancer(Construct):
             Sid="ElbAccessLogDelivery",
             Principal=log_delivery_principal(props.region),
         )
-        deny_plain_http = {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket.arn, f"{bucket.arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-        policy = S3BucketPolicy(self, "logs-policy", bucket=bucket.id, policy=policy_document([write, deny_plain_http]))
-        return bucket, policy
+        return bucket, tls_only_policy(self, "logs-policy", bucket, [write])
 
 
 def _validate(props: LoadBalancerProps) -> None:

@@ -18,6 +18,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from .iam import allow, policy_document
+from .kms import account_administers_key
 
 TreatMissingData = Literal["missing", "notBreaching", "breaching", "ignore"]
 GIB = 1024**3
@@ -245,12 +246,7 @@ class Monitoring(Construct):
     def _key(self) -> KmsKey:
         partition = DataAwsPartition(self, "partition").partition
         account = DataAwsCallerIdentity(self, "account").account_id
-        administer = allow(
-            ["kms:*"],
-            ["*"],
-            Sid="AccountAdministersKey",
-            Principal={"AWS": f"arn:{partition}:iam::{account}:root"},
-        )
+        administer = account_administers_key(partition, account)
         alarms_publish = allow(
             ["kms:Decrypt", "kms:GenerateDataKey*"],
             ["*"],

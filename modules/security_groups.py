@@ -12,6 +12,11 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 SecurityGroupMode = Literal["tiered", "shared"]
+Direction = Literal["in", "out"]
+RULE_TYPES: dict[Direction, type[VpcSecurityGroupIngressRule] | type[VpcSecurityGroupEgressRule]] = {
+    "in": VpcSecurityGroupIngressRule,
+    "out": VpcSecurityGroupEgressRule,
+}
 ANYWHERE = "0.0.0.0/0"
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -89,30 +94,24 @@ class SecurityGroups(Construct):
 
         if props.mode == "shared":
             app = self._group("shared", "App, database and cache: all traffic among members of this group")
-            self._ingress("shared-in-all", app.id, "All traffic from members of this group", source=app.id)
-            self._egress("shared-out-all", app.id, "All traffic to members of this group", target=app.id)
+            self._rule("in", "shared-in-all", app.id, "All traffic from members of this group", peer=app.id)
+            self._rule("out", "shared-out-all", app.id, "All traffic to members of this group", peer=app.id)
             self.app_sg_id = self.database_sg_id = self.cache_sg_id = app.id
             if props.database_proxy:
                 self.database_proxy_sg_id = app.id
             if alb is not None:
-                self._alb_to_app(alb, app, "shared")
+                self._alb_to_app(alb, app)
             self._https_out(app, "shared")
             return
 
         app = self._group("app", "Services: their ports from the ALB and from each other")
         self.app_sg_id = app.id
         if alb is not None:
-            self._alb_to_app(alb, app, "app")
+            self._alb_to_app(alb, app)
         for port, services in self._ports.items():
             # Self-reference: a task may call another service's port (customer-service -> movie-service).
-            self._ingress(
-                f"app-in-{port}-from-app",
-                app.id,
-                f"{', '.join(services)} from other services",
-                port=port,
-                source=app.id,
-            )
-            self._egress(f"app-out-{port}-to-app", app.id, f"Calls to {', '.join(services)}", port=port, target=app.id)
+            names = ", ".join(services)
+            self._hop(app, app, port, ingress=f"{names} from other services", egress=f"Calls to {names}")
         self._https_out(app, "app")
         self.database_sg_id = self.cache_sg_id = None
         if props.database:
@@ -127,7 +126,8 @@ class SecurityGroups(Construct):
         alb = self._group("alb", "ALB: HTTP(S) from the allowed clients, out only to the services")
         for port in sorted(self._props.alb_listener_ports):
             for cidr in self._props.alb_ingress_cidrs:
-                self._ingress(
+                self._rule(
+                    "in",
                     f"alb-in-{port}-{_slug(cidr)}",
                     alb.id,
                     f"{_protocol(port)} to the ALB listener from {cidr}",
@@ -139,52 +139,32 @@ class SecurityGroups(Construct):
     def _data_group(self, app: SecurityGroup, role: str, port: int) -> SecurityGroup:
         """A data-tier group reachable on ``port`` from the services only, with no egress at all."""
         group = self._group(role, f"{role.capitalize()}: {port} from the services only")
-        self._ingress(
-            f"{role}-in-{port}-from-app", group.id, f"{role.capitalize()} from the services", port=port, source=app.id
-        )
-        self._egress(f"app-out-{port}-to-{role}", app.id, f"Services to the {role}", port=port, target=group.id)
+        self._hop(app, group, port, ingress=f"{role.capitalize()} from the services", egress=f"Services to the {role}")
         return group
 
     def _database_proxy(self, app: SecurityGroup, database: SecurityGroup) -> None:
         port = self._props.database_port
         proxy = self._group("database-proxy", f"RDS Proxy: {port} from the services, out to the database only")
         self.database_proxy_sg_id = proxy.id
-        self._ingress(
-            f"database-proxy-in-{port}-from-app", proxy.id, "RDS Proxy from the services", port=port, source=app.id
-        )
-        self._egress(
-            f"app-out-{port}-to-database-proxy", app.id, "Services to the RDS Proxy", port=port, target=proxy.id
-        )
-        self._egress(
-            f"database-proxy-out-{port}-to-database",
-            proxy.id,
-            "RDS Proxy to the database",
-            port=port,
-            target=database.id,
-        )
-        self._ingress(
-            f"database-in-{port}-from-database-proxy",
-            database.id,
-            "Database from the RDS Proxy",
-            port=port,
-            source=proxy.id,
-        )
+        self._hop(app, proxy, port, ingress="RDS Proxy from the services", egress="Services to the RDS Proxy")
+        self._hop(proxy, database, port, ingress="Database from the RDS Proxy", egress="RDS Proxy to the database")
 
     def _group(self, role: str, description: str) -> SecurityGroup:
+        """A group without rules; its construct ID is ``role``, which names its rules (see ``_hop``)."""
         name = f"{self._props.name}-{role}"
         return SecurityGroup(
             self, role, name=name, description=description, vpc_id=self._props.vpc_id, tags={"Name": name}
         )
 
-    def _alb_to_app(self, alb: SecurityGroup, app: SecurityGroup, role: str) -> None:
+    def _alb_to_app(self, alb: SecurityGroup, app: SecurityGroup) -> None:
         for port, services in self._ports.items():
             names = ", ".join(services)
-            self._ingress(f"{role}-in-{port}-from-alb", app.id, f"{names} from the ALB", port=port, source=alb.id)
-            self._egress(f"alb-out-{port}-to-{role}", alb.id, f"ALB to {names}", port=port, target=app.id)
+            self._hop(alb, app, port, ingress=f"{names} from the ALB", egress=f"ALB to {names}")
 
     def _https_out(self, app: SecurityGroup, role: str) -> None:
         for cidr in self._props.app_https_egress_cidrs:
-            self._egress(
+            self._rule(
+                "out",
                 f"{role}-out-443-{_slug(cidr)}",
                 app.id,
                 f"HTTPS to {cidr}: ECR image pulls, CloudWatch Logs, Secrets Manager and other AWS APIs",
@@ -192,39 +172,27 @@ class SecurityGroups(Construct):
                 cidr=cidr,
             )
 
-    def _ingress(
-        self,
-        construct_id: str,
-        group_id: str,
-        description: str,
-        *,
-        port: int | None = None,
-        cidr: str | None = None,
-        source: str | None = None,
-    ) -> None:
-        VpcSecurityGroupIngressRule(
-            self,
-            construct_id,
-            security_group_id=group_id,
-            description=description,
-            ip_protocol="-1" if port is None else "tcp",
-            from_port=port,
-            to_port=port,
-            cidr_ipv4=cidr,
-            referenced_security_group_id=source,
-        )
+    def _hop(self, source: SecurityGroup, target: SecurityGroup, port: int, *, ingress: str, egress: str) -> None:
+        """``source`` may connect to ``target`` on ``port``: the ingress rule on the target and the matching
+        egress rule on the source (descriptions ``ingress`` and ``egress``), named by the groups' roles."""
+        source_role, target_role = source.node.id, target.node.id
+        self._rule("in", f"{target_role}-in-{port}-from-{source_role}", target.id, ingress, port=port, peer=source.id)
+        self._rule("out", f"{source_role}-out-{port}-to-{target_role}", source.id, egress, port=port, peer=target.id)
 
-    def _egress(
+    def _rule(
         self,
+        direction: Direction,
         construct_id: str,
         group_id: str,
         description: str,
         *,
         port: int | None = None,
         cidr: str | None = None,
-        target: str | None = None,
+        peer: str | None = None,
     ) -> None:
-        VpcSecurityGroupEgressRule(
+        """One standalone rule of ``group_id``: TCP ``port`` (all traffic when unset) from (in) or to
+        (out) ``cidr`` or the security group ``peer``."""
+        RULE_TYPES[direction](
             self,
             construct_id,
             security_group_id=group_id,
@@ -233,7 +201,7 @@ class SecurityGroups(Construct):
             from_port=port,
             to_port=port,
             cidr_ipv4=cidr,
-            referenced_security_group_id=target,
+            referenced_security_group_id=peer,
         )
 
 
