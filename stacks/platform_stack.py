@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from cdktf import TerraformOutput, TerraformStack
+from cdktf import TerraformStack
 from constructs import Construct
 
 from config import EnvironmentConfig
@@ -16,8 +16,6 @@ from modules import (
     BackendProps,
     Beanstalk,
     Cluster,
-    Network,
-    NetworkProps,
     ProviderProps,
     Service,
     aws_provider,
@@ -27,6 +25,7 @@ from modules import (
 from .compute import build_beanstalk, build_fargate
 from .data import build_data_tier
 from .edge import build_frontend, build_monitoring
+from .network import build_network
 from .security import build_key, build_web_acls
 from .traffic import build_traffic
 
@@ -42,7 +41,6 @@ class PlatformStack(TerraformStack):
 
     def __init__(self, scope: Construct, config: EnvironmentConfig, *, backend: BackendChoice = "configured") -> None:
         super().__init__(scope, config.stack_name)
-        name = config.stack_name
         aws_provider(
             self,
             props=ProviderProps(
@@ -56,46 +54,7 @@ class PlatformStack(TerraformStack):
         self.key = build_key(self, config)
         key_arn = self.key.arn if self.key else None
 
-        net = config.network
-        cidrs = net.subnet_cidrs()
-        network = Network(
-            self,
-            "network",
-            props=NetworkProps(
-                name=name,
-                region=config.region,
-                vpc_cidr=net.vpc_cidr,
-                availability_zones=list(net.availability_zones),
-                public_subnet_cidrs=cidrs["public"],
-                private_app_subnet_cidrs=cidrs["private_app"],
-                private_data_subnet_cidrs=cidrs["private_data"],
-                nat=net.nat,
-                flow_logs_enabled=net.flow_logs.enabled,
-                flow_logs_retention_days=net.flow_logs.retention_days,
-                flow_logs_traffic_type=net.flow_logs.traffic_type,
-                log_kms_key_arn=key_arn,
-                s3_gateway_endpoint=net.endpoints.s3_gateway,
-                interface_endpoints=list(net.endpoints.interface),
-            ),
-        )
-
-        TerraformOutput(self, "vpc_id", value=network.vpc_id, description="VPC id")
-        TerraformOutput(
-            self, "public_subnet_ids", value=network.public_subnet_ids, description="Public subnet ids, AZ order"
-        )
-        TerraformOutput(
-            self,
-            "private_app_subnet_ids",
-            value=network.private_app_subnet_ids,
-            description="Private-app subnet ids, AZ order",
-        )
-        TerraformOutput(
-            self,
-            "private_data_subnet_ids",
-            value=network.private_data_subnet_ids,
-            description="Private-data subnet ids, AZ order",
-        )
-
+        network = build_network(self, config, kms_key_arn=key_arn)
         self.security_groups, self.load_balancer = build_traffic(self, config, network)
         self.data = build_data_tier(self, config, network, self.security_groups, kms_key_arn=key_arn)
         self.beanstalk: Beanstalk | None = None
