@@ -141,9 +141,11 @@ def _walk(model: Any, loc: Path) -> tuple[Path, Any]:
     return tuple(clean), current
 
 
-def _tag(model: type[BaseModel]) -> Any:
-    """The ``type`` literal that selects ``model`` in a discriminated union."""
-    return get_args(model.model_fields["type"].annotation)[0]
+def _tag(member: Any) -> Any:
+    """The ``type`` literal that selects ``member`` in a discriminated union (None for other members)."""
+    if not (isinstance(member, type) and issubclass(member, BaseModel) and "type" in member.model_fields):
+        return None
+    return get_args(member.model_fields["type"].annotation)[0]
 
 
 def _clean_loc(model: Any, loc: Path) -> Path:
