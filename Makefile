@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
+EMULATOR_VENV := .venv-emulator
 NODE_BIN := $(CURDIR)/node_modules/.bin
 # A supported Node.js (22, from package.json) for jsii and the cdktf CLI: the machine's node 20 is
 # end-of-life. Exported for every recipe.
@@ -24,8 +25,9 @@ ENV ?=
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+EMULATOR_STAMP := $(EMULATOR_VENV)/.installed
 
-.PHONY: help setup synth test lint scan diagram snapshots review bench diff deploy clean
+.PHONY: help setup synth test lint scan validate e2e plan-local diagram snapshots review bench diff deploy clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,6 +47,11 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
+$(EMULATOR_STAMP): requirements-emulator.txt
+	$(PYTHON) -m venv $(EMULATOR_VENV)
+	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-emulator.txt
+	touch $@
+
 setup: $(PY_STAMP) $(NODE_STAMP) ## Create/update the virtualenv and node_modules (done by every target that needs them)
 
 synth: setup ## Synthesize every environment into cdktf.out/stacks/<stack>/cdk.tf.json (local backend)
@@ -61,13 +68,23 @@ lint: setup ## ruff (lint + format check) and mypy on the project's code
 scan: synth $(CHECKOV_STAMP) ## checkov over every stack; fails on any failed check not in checkov-skips.toml; SARIF in build/
 	$(PY) -m tools.scan
 
+validate: setup ## terraform validate of every stack with the real AWS provider (5.100.0; TF_PROVIDER_MIRROR or the registry)
+	$(PY) -m tools.validate
+
+e2e: setup $(EMULATOR_STAMP) ## Every stack against an emulated AWS (moto): plan, apply, re-plan, destroy; then the emulator test tier (STACKS=dev,prod: those stacks only)
+	$(PY) -m tools.e2e $(if $(STACKS),--stacks $(STACKS))
+	$(if $(STACKS),,$(PY) -m pytest -m emulator)
+
+plan-local: setup $(EMULATOR_STAMP) ## terraform plan of ENV against an emulated AWS, no account needed; APPLY=1 applies it there
+	$(PY) -m tools.plan_local "$(ENV)" $(if $(APPLY),--apply)
+
 diagram: synth ## Architecture per stack from the synthesized JSON: build/diagrams/<stack>.mmd + .svg; README's dev diagram
 	$(PY) -m tools.diagram
 
 snapshots: setup ## Rewrite tests/snapshots/<stack>.json from a fresh synth (after reviewing the change)
 	$(PY) -m tools.snapshots
 
-review: setup ## What the working tree changes per stack vs BASE (default HEAD); fails on stateful removals
+review: setup $(EMULATOR_STAMP) ## Per stack vs BASE (default HEAD): JSON diff, then a real plan over BASE's state in the emulator; fails when stateful resources would be destroyed or replaced
 	$(PY) -m tools.review "$(or $(BASE),HEAD)"
 
 bench: setup ## Median wall time and peak RSS: make synth vs a naive cdktf app, and their ratio

@@ -21,9 +21,11 @@ from stacks import PlatformStack  # isort: skip
 from cdktf import App
 
 from config import ConfigError, environment_files, example_files, load_environments
+from modules.provider import AWS_PROVIDER_VERSIONS, BINDINGS_AWS_PROVIDER
 from stacks.platform_stack import BackendChoice
 
 BACKEND_ENV = "PLATFORM_BACKEND"
+AWS_PROVIDER_ENV = "PLATFORM_AWS_PROVIDER"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"'local' forces local state for every stack (make synth does this). Default: ${BACKEND_ENV} or 'configured'.",
     )
     parser.add_argument(
+        "--aws-provider",
+        choices=AWS_PROVIDER_VERSIONS,
+        default=os.environ.get(AWS_PROVIDER_ENV) or BINDINGS_AWS_PROVIDER,
+        help=f"AWS provider release the JSON is written for. Default: ${AWS_PROVIDER_ENV} or {BINDINGS_AWS_PROVIDER}. "
+        "5.100.0 is for teams still on provider 5.x (RDS Proxy then signs in to the database with per-user secrets).",
+    )
+    parser.add_argument(
         "--environments",
         type=Path,
         default=None,
@@ -45,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.backend not in ("configured", "local"):
         parser.error(f"{BACKEND_ENV} must be 'configured' or 'local', got {args.backend!r}")
+    if args.aws_provider not in AWS_PROVIDER_VERSIONS:
+        parser.error(f"{AWS_PROVIDER_ENV} must be one of {', '.join(AWS_PROVIDER_VERSIONS)}, got {args.aws_provider!r}")
 
     files = environment_files(args.environments) if args.environments else environment_files() + example_files()
     if args.env:
@@ -64,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     backend: BackendChoice = args.backend
     for config in configs:
         t0 = time.perf_counter()
-        PlatformStack(app, config, backend=backend)
+        PlatformStack(app, config, backend=backend, aws_provider_version=args.aws_provider)
         build_seconds[config.stack_name] = time.perf_counter() - t0
     t0 = time.perf_counter()
     app.synth()

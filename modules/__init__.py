@@ -26,13 +26,15 @@ from .monitoring import (
     ServiceAlarms,
 )
 from .network import Network, NetworkProps
-from .provider import BackendProps, ProviderProps, aws_provider, state_backend
+from .provider import AwsProviders, AwsProviderVersion, BackendProps, ProviderProps, aws_provider, state_backend
 from .registry import Registry, RegistryProps
 from .security_groups import SecurityGroups, SecurityGroupsProps
 from .service import ContainerHealthCheck, Service, ServiceAutoscaling, ServiceProps
 from .waf import ManagedRuleGroup, WebAcl, WebAclProps
 
 __all__ = [
+    "AwsProviderVersion",
+    "AwsProviders",
     "BackendProps",
     "Beanstalk",
     "BeanstalkAlarms",

@@ -10,6 +10,7 @@ from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import DataAwsSecretsmanagerRandomPassword
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.db_proxy import DbProxy, DbProxyAuth
@@ -19,9 +20,12 @@ from cdktf_cdktf_provider_aws.db_proxy_default_target_group import (
 )
 from cdktf_cdktf_provider_aws.db_proxy_target import DbProxyTarget
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
 from .iam import Statement, allow, service_role
+from .provider import AwsProviders
 
 POSTGRES_PORT = 5432
 LOG_EXPORTS = ("postgresql", "upgrade")
@@ -29,6 +33,7 @@ MONITORING_INTERVALS_SECONDS = (0, 1, 5, 10, 15, 30, 60)
 # RDS for PostgreSQL keeps automated backups of read replicas from major 14 on.
 REPLICA_BACKUPS_MIN_MAJOR = 14
 _DB_USER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+PROXY_USER_PASSWORD_LENGTH = 40
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -261,7 +266,9 @@ class Database(Construct):
                 self,
                 "replica",
                 identifier=replica_id,
-                replicate_source_db=self.instance.identifier,
+                # The ARN, not the identifier: with a db_subnet_group_name set, the provider (since
+                # terraform-provider-aws PR #40426, 5.100 and 6.x) rejects anything else at plan time.
+                replicate_source_db=self.instance.arn,
                 instance_class=props.read_replica_instance_class or props.instance_class,
                 storage_type="gp3",
                 max_allocated_storage=props.max_allocated_storage_gib,
@@ -296,11 +303,29 @@ class Database(Construct):
         ]
 
     def _proxy(self, props: DatabaseProps) -> None:
-        statements: list[Statement] = self.master_secret_statements() if not props.iam_auth else []
-        if props.iam_auth and props.iam_database_users:
-            # End-to-end IAM: the proxy signs in to the database as each service's own user.
+        statements: list[Statement] = []
+        auth: list[DbProxyAuth] | None = None
+        default_auth_scheme = None
+        if not props.iam_auth:
+            statements = self.master_secret_statements()
+            auth = [
+                DbProxyAuth(
+                    description="master user, password from the RDS-managed secret",
+                    auth_scheme="SECRETS",
+                    secret_arn=self.master_secret_arn,
+                    iam_auth="DISABLED",
+                    client_password_auth_type="POSTGRES_SCRAM_SHA_256",
+                )
+            ]
+        elif AwsProviders.of(self).proxy_default_auth_scheme:
+            # End-to-end IAM (AWS provider 6): the proxy signs in to the database as each service's
+            # own user with an IAM token. No password exists anywhere.
+            default_auth_scheme = "IAM_AUTH"
             users = sorted(set(props.iam_database_users))
-            statements.append(allow(["rds-db:connect"], [self._dbuser_arn(self.resource_id, u) for u in users]))
+            if users:
+                statements.append(allow(["rds-db:connect"], [self._dbuser_arn(self.resource_id, u) for u in users]))
+        else:
+            auth, statements = self._proxy_user_secrets(props)
         role = service_role(
             self,
             "proxy-role",
@@ -320,18 +345,8 @@ class Database(Construct):
             require_tls=True,
             debug_logging=False,
             idle_client_timeout=props.proxy_idle_client_timeout_seconds,
-            default_auth_scheme="IAM_AUTH" if props.iam_auth else None,
-            auth=None
-            if props.iam_auth
-            else [
-                DbProxyAuth(
-                    description="master user, password from the RDS-managed secret",
-                    auth_scheme="SECRETS",
-                    secret_arn=self.master_secret_arn,
-                    iam_auth="DISABLED",
-                    client_password_auth_type="POSTGRES_SCRAM_SHA_256",
-                )
-            ],
+            default_auth_scheme=default_auth_scheme,
+            auth=auth,
         )
         target_group = DbProxyDefaultTargetGroup(
             self,
@@ -356,6 +371,55 @@ class Database(Construct):
         # string would make the unevaluated document unparseable for scanners (checkov) and tests.
         resource_id = TerraformLocal(self, "proxy-resource-id", Fn.element(Fn.split(":", proxy.arn), 6))
         self.proxy_resource_id = resource_id.as_string
+
+    def _proxy_user_secrets(self, props: DatabaseProps) -> tuple[list[DbProxyAuth], list[Statement]]:
+        """AWS provider 5.x cannot express end-to-end IAM (no ``default_auth_scheme``): services still
+        sign in to the proxy with IAM tokens, but the proxy signs in to the database with a password
+        per user, kept in a secret of that user's (weaker than 6.x: a password exists). Secrets Manager
+        generates each password at apply time; it is never in config or the synthesized JSON, and
+        the user's password in PostgreSQL must be set from the secret (see README: RDS Proxy on 5.x)."""
+        users = sorted(set(props.iam_database_users))
+        if not users:
+            raise ValueError(
+                "proxy with iam_auth on AWS provider 5.x needs at least one service using the database "
+                "(one auth block per database user); use AWS provider 6 or give a service data_access.uses_database"
+            )
+        auth: list[DbProxyAuth] = []
+        secret_arns: list[str] = []
+        for user in users:
+            secret = SecretsmanagerSecret(
+                self,
+                f"proxy-user-{user}",
+                name=f"{props.name}/rds-proxy/{user}",
+                description=f"RDS Proxy sign-in of database user {user}; password generated at apply time",
+                kms_key_id=props.kms_key_arn,
+            )
+            generated = DataAwsSecretsmanagerRandomPassword(
+                self,
+                f"proxy-user-{user}-password",
+                password_length=PROXY_USER_PASSWORD_LENGTH,
+                # Letters and digits only: safe in a connection string, ALTER ROLE and JSON alike.
+                exclude_punctuation=True,
+                include_space=False,
+            )
+            SecretsmanagerSecretVersion(
+                self,
+                f"proxy-user-{user}-version",
+                secret_id=secret.id,
+                secret_string=Fn.jsonencode({"username": user, "password": generated.random_password}),
+                # The data source draws a new value on every plan; only the first one is ever stored.
+                lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_string"]),
+            )
+            secret_arns.append(secret.arn)
+            auth.append(
+                DbProxyAuth(
+                    description=f"{user}: IAM from clients, password from its secret to the database",
+                    auth_scheme="SECRETS",
+                    secret_arn=secret.arn,
+                    iam_auth="REQUIRED",
+                )
+            )
+        return auth, self._secret_read_statements(secret_arns)
 
     def _dbuser_arn(self, resource_id: str, db_user: str) -> str:
         return f"arn:{self._partition}:rds-db:{self._props.region}:{self._account_id}:dbuser:{resource_id}/{db_user}"
@@ -385,7 +449,10 @@ class Database(Construct):
 
     def master_secret_statements(self) -> list[Statement]:
         """Read exactly the master secret (and decrypt it when a customer key encrypts it)."""
-        statements: list[Statement] = [allow(["secretsmanager:GetSecretValue"], [self.master_secret_arn])]
+        return self._secret_read_statements([self.master_secret_arn])
+
+    def _secret_read_statements(self, secret_arns: list[str]) -> list[Statement]:
+        statements: list[Statement] = [allow(["secretsmanager:GetSecretValue"], secret_arns)]
         if self._props.kms_key_arn:
             statements.append(
                 allow(

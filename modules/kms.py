@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.kms_replica_key import KmsReplicaKey
 from constructs import Construct
 
 from .iam import Statement, allow, policy_document
+from .provider import AwsProviders
 
 LOGS_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
 
@@ -114,11 +115,13 @@ class PlatformKey(Construct):
         self.key_id = self.key.key_id
 
         self.replica_arns = {}
+        providers = AwsProviders.of(self)
         for region in props.replica_regions:
+            provider = providers.in_region(region)
             replica = KmsReplicaKey(
                 self,
                 f"replica-{region}",
-                region=region,
+                provider=provider,
                 primary_key_arn=self.key.arn,
                 description=f"{props.name} replica in {region}",
                 deletion_window_in_days=props.deletion_window_days,
@@ -126,7 +129,11 @@ class PlatformKey(Construct):
                 tags={"Name": props.name},
             )
             KmsAlias(
-                self, f"replica-{region}-alias", region=region, name=f"alias/{props.name}", target_key_id=replica.key_id
+                self,
+                f"replica-{region}-alias",
+                provider=provider,
+                name=f"alias/{props.name}",
+                target_key_id=replica.key_id,
             )
             self.replica_arns[region] = replica.arn
 

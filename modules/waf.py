@@ -25,6 +25,8 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
+from .provider import AwsProviders
+
 Scope = Literal["REGIONAL", "CLOUDFRONT"]
 # WAF manages CLOUDFRONT-scoped ACLs (and their log groups) in us-east-1 only.
 CLOUDFRONT_REGION = "us-east-1"
@@ -108,15 +110,16 @@ class WebAcl(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: WebAclProps) -> None:
         super().__init__(scope, construct_id)
         _validate(props)
-        region = CLOUDFRONT_REGION if props.scope == "CLOUDFRONT" else None
+        # CLOUDFRONT ACLs and their logs live in us-east-1: the provider aliased there, unless the stack
+        # is in us-east-1 itself.
+        provider = AwsProviders.of(self).in_region(CLOUDFRONT_REGION) if props.scope == "CLOUDFRONT" else None
         self.acl = Wafv2WebAcl(
             self,
             "acl",
             name=props.name,
             description=f"{props.name}: AWS managed rules ({', '.join(g.name for g in props.rule_groups)})",
             scope=props.scope,
-            # Per-resource region (AWS provider 6): no second provider block for us-east-1.
-            region=region,
+            provider=provider,
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
             rule=[_rule(index, group, props.name) for index, group in enumerate(props.rule_groups)],
             visibility_config=Wafv2WebAclVisibilityConfig(
@@ -134,14 +137,14 @@ class WebAcl(Construct):
             self,
             "logs",
             name=f"{LOG_GROUP_PREFIX}{props.name}",
-            region=region,
+            provider=provider,
             retention_in_days=props.log_retention_days,
             kms_key_id=props.log_kms_key_arn,
         )
         Wafv2WebAclLoggingConfiguration(
             self,
             "logging",
-            region=region,
+            provider=provider,
             resource_arn=self.acl.arn,
             log_destination_configs=[self.log_group.arn],
             redacted_fields=[

@@ -13,6 +13,7 @@ from constructs import Construct
 from config import EnvironmentConfig
 from config.backends import CloudBackendConfig, S3BackendConfig
 from modules import (
+    AwsProviderVersion,
     BackendProps,
     Beanstalk,
     Cluster,
@@ -21,6 +22,7 @@ from modules import (
     aws_provider,
     state_backend,
 )
+from modules.provider import BINDINGS_AWS_PROVIDER
 
 from .compute import build_beanstalk, build_fargate
 from .data import build_data_tier
@@ -37,9 +39,17 @@ class PlatformStack(TerraformStack):
 
     ``backend="local"`` replaces the environment's configured backend with local state, so every
     environment can be synthesized and planned on a machine without access to shared state.
+    ``aws_provider_version`` is the AWS provider release the JSON is written for (see ``ProviderProps.version``).
     """
 
-    def __init__(self, scope: Construct, config: EnvironmentConfig, *, backend: BackendChoice = "configured") -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        config: EnvironmentConfig,
+        *,
+        backend: BackendChoice = "configured",
+        aws_provider_version: AwsProviderVersion = BINDINGS_AWS_PROVIDER,
+    ) -> None:
         super().__init__(scope, config.stack_name)
         aws_provider(
             self,
@@ -48,6 +58,7 @@ class PlatformStack(TerraformStack):
                 project=config.project,
                 environment=config.environment,
                 extra_tags=dict(config.tags),
+                version=aws_provider_version,
             ),
         )
         state_backend(self, props=backend_props(config, backend))

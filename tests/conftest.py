@@ -7,6 +7,7 @@ import modules  # noqa: F401  # isort: skip
 
 import json
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 from cdktf import App
 
 from config import EnvironmentConfig, environment_files, example_files, load_environments
+from modules import AwsProviderVersion
+from modules.provider import BINDINGS_AWS_PROVIDER
 from stacks import PlatformStack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,22 +34,60 @@ def example_environments() -> dict[str, EnvironmentConfig]:
     return {c.environment: c for c in load_environments(example_files())}
 
 
-@pytest.fixture(scope="session")
-def _all_synthesized(
-    tmp_path_factory: pytest.TempPathFactory,
-    environments: dict[str, EnvironmentConfig],
-    example_environments: dict[str, EnvironmentConfig],
-) -> dict[str, Any]:
-    outdir = tmp_path_factory.mktemp("cdktf.out")
+@dataclass(frozen=True)
+class SynthOutput:
+    """One synthesis of every environment and example: where it was written, and each stack's document."""
+
+    outdir: Path
+    documents: dict[str, Any]
+    """By environment name."""
+    stack_names: dict[str, str]
+    """Environment name -> stack name (the directory under ``outdir/stacks``)."""
+
+    def stack_dir(self, environment: str) -> Path:
+        return self.outdir / "stacks" / self.stack_names[environment]
+
+
+def _synthesize(
+    outdir: Path, configs: dict[str, EnvironmentConfig], version: AwsProviderVersion = BINDINGS_AWS_PROVIDER
+) -> SynthOutput:
     app = App(outdir=str(outdir))
-    configs = {**environments, **example_environments}
     for config in configs.values():
-        PlatformStack(app, config)
+        PlatformStack(app, config, aws_provider_version=version)
     app.synth()
-    return {
-        name: json.loads((outdir / "stacks" / config.stack_name / "cdk.tf.json").read_text())
-        for name, config in configs.items()
-    }
+    names = {name: config.stack_name for name, config in configs.items()}
+    return SynthOutput(
+        outdir=outdir,
+        documents={
+            name: json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text()) for name, stack in names.items()
+        },
+        stack_names=names,
+    )
+
+
+@pytest.fixture(scope="session")
+def all_configs(
+    environments: dict[str, EnvironmentConfig], example_environments: dict[str, EnvironmentConfig]
+) -> dict[str, EnvironmentConfig]:
+    """Every environment and example, by environment name."""
+    return {**environments, **example_environments}
+
+
+@pytest.fixture(scope="session")
+def synth_default(tmp_path_factory: pytest.TempPathFactory, all_configs: dict[str, EnvironmentConfig]) -> SynthOutput:
+    """Every stack as deployed (configured backends), for the bindings' AWS provider (6.25.0)."""
+    return _synthesize(tmp_path_factory.mktemp("cdktf.out"), all_configs)
+
+
+@pytest.fixture(scope="session")
+def synth_provider5(tmp_path_factory: pytest.TempPathFactory, all_configs: dict[str, EnvironmentConfig]) -> SynthOutput:
+    """Every stack written for AWS provider 5.100.0 (what terraform validate runs on here)."""
+    return _synthesize(tmp_path_factory.mktemp("cdktf.out.provider5"), all_configs, "5.100.0")
+
+
+@pytest.fixture(scope="session")
+def _all_synthesized(synth_default: SynthOutput) -> dict[str, Any]:
+    return synth_default.documents
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +108,10 @@ def synthesized_examples(
 def env_data() -> dict[str, dict[str, Any]]:
     """Raw (unvalidated) TOML of each environment, fresh per test so tests can mutate it."""
     return {path.stem: tomllib.loads(path.read_text()) for path in environment_files()}
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """One visible line for the tier this run leaves out."""
+    if config.getoption("markexpr") == "not emulator":
+        return "emulator tier (tests marked emulator) not run here: make e2e runs it"
+    return ""

@@ -78,10 +78,12 @@ def test_replica_in_us_east_1_has_its_own_alias_and_a_policy_for_logs_there(edge
     found = statements(replica["policy"])
 
     assert replica["primary_key_arn"] == ref(edge, "aws_kms_key", key, "arn")
-    assert (replica["region"], replica["deletion_window_in_days"]) == ("us-east-1", 7)
+    [aliased] = [p for p in edge["provider"]["aws"] if p.get("alias")]
+    assert (aliased["region"], replica["provider"]) == ("us-east-1", f"aws.{aliased['alias']}")
+    assert replica["deletion_window_in_days"] == 7
     assert found["CloudWatchLogsEncryptLogGroups"]["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
     assert "CloudFrontReadsThroughOac" not in found
-    [replica_alias] = [a for a in resources(edge, "aws_kms_alias").values() if a.get("region") == "us-east-1"]
+    [replica_alias] = [a for a in resources(edge, "aws_kms_alias").values() if a.get("provider") == replica["provider"]]
     assert replica_alias["name"] == "alias/netflux-unit"
 
 
@@ -130,7 +132,7 @@ def test_every_log_group_is_encrypted_with_the_environment_key_in_its_region(all
     for env, document in all_stacks.items():
         key, replica = platform_key(document)
         for name, group in resources(document, "aws_cloudwatch_log_group").items():
-            expected = replica if group.get("region") == "us-east-1" else key
+            expected = replica if group.get("provider") == "aws.us-east-1" else key
             assert group["kms_key_id"] == expected, (env, name)
 
 

@@ -86,8 +86,13 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def review(clone: Path) -> subprocess.CompletedProcess[str]:
+    """The JSON-diff review (the plan-based one is the emulator tier: tests/test_review_plan.py)."""
     return subprocess.run(
-        [sys.executable, "-m", "tools.review", "HEAD"], cwd=clone, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "tools.review", "HEAD", "--json-only"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 

@@ -24,11 +24,14 @@ def synth_config(data: dict[str, Any], *, backend: str = "configured") -> Json:
 def test_provider_tags_every_resource_with_project_environment_and_managed_by(
     synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig], env: str
 ) -> None:
-    [provider] = synthesized[env]["provider"]["aws"]
+    providers = synthesized[env]["provider"]["aws"]
+    [provider] = [p for p in providers if "alias" not in p]
     tags = provider["default_tags"][0]["tags"]
     config = environments[env]
     assert provider["region"] == config.region
     assert tags == {**config.tags, "project": config.project, "environment": env, "managed-by": "cdktf"}
+    # A provider aliased to another region (us-east-1 for CloudFront's WAF) tags the same way.
+    assert all(p["default_tags"] == provider["default_tags"] for p in providers)
 
 
 def test_dev_keeps_local_state_inside_the_project(synthesized: dict[str, Json]) -> None:

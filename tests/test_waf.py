@@ -93,13 +93,24 @@ def test_requests_are_logged_encrypted_with_credentials_redacted(regional: Json)
 def test_cloudfront_acl_and_its_logs_live_in_us_east_1_without_an_association(cloudfront: Json) -> None:
     acl = only(cloudfront, "aws_wafv2_web_acl")
 
-    assert (acl["scope"], acl["region"]) == ("CLOUDFRONT", "us-east-1")
-    assert only(cloudfront, "aws_cloudwatch_log_group")["region"] == "us-east-1"
-    assert only(cloudfront, "aws_wafv2_web_acl_logging_configuration")["region"] == "us-east-1"
+    assert acl["scope"] == "CLOUDFRONT"
+    # A provider aliased to us-east-1 (both AWS provider 5 and 6 accept it), not a per-resource region.
+    [aliased] = [p for p in cloudfront["provider"]["aws"] if p.get("alias")]
+    assert aliased["region"] == "us-east-1"
+    for resource_type in ("aws_wafv2_web_acl", "aws_cloudwatch_log_group", "aws_wafv2_web_acl_logging_configuration"):
+        body = only(cloudfront, resource_type)
+        assert body["provider"] == f"aws.{aliased['alias']}", resource_type
+        assert "region" not in body
     assert not resources(cloudfront, "aws_wafv2_web_acl_association")
-    # One provider block: the region is set per resource (AWS provider 6), no aliased provider.
-    assert list(cloudfront["provider"]) == ["aws"]
-    assert len(cloudfront["provider"]["aws"]) == 1
+
+
+def test_a_cloudfront_acl_of_a_stack_in_us_east_1_uses_the_default_provider() -> None:
+    document = synth_construct(
+        lambda stack: WebAcl(stack, "waf", props=WebAclProps(name="netflux-unit-cloudfront", scope="CLOUDFRONT")),
+        region="us-east-1",
+    )
+    assert len(document["provider"]["aws"]) == 1
+    assert "provider" not in only(document, "aws_wafv2_web_acl")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,116 @@
+"""The synthesized JSON as Terraform reads it: one codebase for AWS provider 6.25.0 and 5.100.0, and
+``terraform validate`` of every stack with the real provider plugin.
+
+The validate tier needs terraform and the AWS provider (registry, ``TF_PROVIDER_MIRROR`` or a mirror
+found offline: see tools/terraform.py). Without them it is skipped with one line saying why, except
+under ``CI=true``, where it is required.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from tests.conftest import SynthOutput
+from tools.review import diff_documents
+from tools.terraform import TerraformUnavailableError, prepare
+from tools.validate import VALIDATE_PROVIDER, Validation, validate_stacks
+
+STACKS = ["dev", "staging", "prod", "beanstalk"]
+
+
+def _without_version(document: dict[str, Any]) -> dict[str, Any]:
+    rest = {k: v for k, v in document.items() if k not in ("resource", "data", "//")}
+    providers = rest["terraform"]["required_providers"]["aws"]
+    rest["terraform"] = {**rest["terraform"], "required_providers": {"aws": {**providers, "version": "<v>"}}}
+    return rest
+
+
+@pytest.mark.parametrize("env", STACKS)
+def test_provider_5_output_differs_only_in_the_version_and_the_proxys_authentication(
+    env: str, synth_default: SynthOutput, synth_provider5: SynthOutput
+) -> None:
+    six, five = synth_default.documents[env], synth_provider5.documents[env]
+    assert six["terraform"]["required_providers"]["aws"]["version"] == "6.25.0"
+    assert five["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
+    assert _without_version(six) == _without_version(five)
+
+    diff = diff_documents(env, six, five)
+    touched = diff.added + diff.removed + list(diff.changed)
+    assert all(address.split(".")[-1].startswith("database_proxy") for address in touched), touched
+    proxies = six.get("resource", {}).get("aws_db_proxy", {})
+    if not any(p.get("default_auth_scheme") == "IAM_AUTH" for p in proxies.values()):
+        assert touched == []
+        return
+    # 6.x: end-to-end IAM. 5.x: one auth block per database user, each with a secret of its own.
+    [(proxy_id, proxy6)] = proxies.items()
+    proxy5 = five["resource"]["aws_db_proxy"][proxy_id]
+    assert "auth" not in proxy6
+    assert "default_auth_scheme" not in proxy5
+    secrets = five["resource"]["aws_secretsmanager_secret"]
+    assert len(proxy5["auth"]) >= 1
+    for block in proxy5["auth"]:
+        assert (block["auth_scheme"], block["iam_auth"]) == ("SECRETS", "REQUIRED")
+        secret_id = block["secret_arn"].split(".")[1]
+        assert secret_id in secrets, block
+        assert secrets[secret_id]["kms_key_id"], block
+    versions = five["resource"]["aws_secretsmanager_secret_version"]
+    for version in versions.values():
+        if version["secret_id"].split(".")[1] in {b["secret_arn"].split(".")[1] for b in proxy5["auth"]}:
+            # Generated at apply time: only references, never a literal password.
+            assert "random_password" in version["secret_string"]
+            assert version["lifecycle"] == {"ignore_changes": ["secret_string"]}
+
+
+def test_the_replica_names_its_source_by_arn(synth_default: SynthOutput) -> None:
+    """With a DB subnet group set, the provider rejects a replica source that is not an ARN at plan time."""
+    replicas = [
+        body
+        for document in synth_default.documents.values()
+        for body in document.get("resource", {}).get("aws_db_instance", {}).values()
+        if "replicate_source_db" in body
+    ]
+    assert replicas, "prod has a read replica"
+    for replica in replicas:
+        assert replica["replicate_source_db"].endswith(".arn}"), replica["replicate_source_db"]
+
+
+def test_us_east_1_resources_use_the_aliased_provider_not_a_per_resource_region(synth_default: SynthOutput) -> None:
+    aliased = 0
+    for env, document in synth_default.documents.items():
+        providers = document["provider"]["aws"]
+        by_alias = {p.get("alias"): p for p in providers}
+        for resource_type, items in document.get("resource", {}).items():
+            for logical_id, body in items.items():
+                assert "region" not in body, (env, resource_type, logical_id)
+                if "provider" in body:
+                    alias = body["provider"].removeprefix("aws.")
+                    assert by_alias[alias]["region"] == "us-east-1"
+                    assert by_alias[alias]["default_tags"] == by_alias[None]["default_tags"]
+                    aliased += 1
+    assert aliased >= 6, "the CloudFront WAF ACL, its logging and log group, the KMS replica and its alias"
+
+
+# --- terraform validate -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def validations(synth_provider5: SynthOutput) -> dict[str, Validation]:
+    try:
+        binary, environ, _ = prepare(VALIDATE_PROVIDER)
+    except TerraformUnavailableError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"terraform validate is required under CI=true: {error}")
+        pytest.skip(f"terraform validate tier skipped: {error}")
+    dirs = [synth_provider5.stack_dir(env) for env in STACKS]
+    results = validate_stacks(dirs, binary=binary, environ=environ)
+    return dict(zip(STACKS, results, strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", STACKS)
+def test_terraform_validate_passes_with_the_real_provider(env: str, validations: dict[str, Validation]) -> None:
+    result = validations[env]
+    assert not result.errors, "\n".join(str(d) for d in result.errors)

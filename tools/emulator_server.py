@@ -1,0 +1,422 @@
+"""moto's server mode with the harness's runtime patches, and a log of every request it failed.
+
+Runs inside ``.venv-emulator`` (moto is not a dependency of the project's own virtualenv):
+
+    .venv-emulator/bin/python -m tools.emulator_server --port PORT --error-log FILE
+
+Each patch fixes a moto *bug* (behaviour that contradicts AWS and moto's own model), never a missing
+API: gaps are listed in ``emulator-gaps.toml`` and left alone. Every patch is named in that file's
+``[[patch]]`` entries with its reason and moto source reference; the harness fails when the two lists
+disagree (``PATCHES`` below is what it compares against).
+
+The error log has one JSON line per response with status >= 400: method, path, the API operation
+(from ``X-Amz-Target`` or the query ``Action``), status, and the first bytes of the response.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import string
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+Patch = Callable[[], None]
+PATCHES: dict[str, Patch] = {}
+"""Every runtime patch by name (``serialize-requests`` is ErrorLog's lock, registered below)."""
+
+
+def patch(name: str) -> Callable[[Patch], Patch]:
+    def register(function: Patch) -> Patch:
+        PATCHES[name] = function
+        return function
+
+    return register
+
+
+@patch("s3-logging-policy-shapes")
+def _s3_logging_policy() -> None:
+    """PutBucketLogging checks the target bucket's policy with string comparisons only
+    (moto/s3/models.py FakeBucket._log_permissions_enabled_policy): a statement whose Principal is the
+    string "*" crashes it (500, retried until the waiter gives up), and a Resource, Action or service
+    Principal given as a list (valid IAM, and what this project writes) never matches, so it answers
+    InvalidTargetBucketForLogging. Check the same rule with IAM's shapes."""
+    from moto.s3 import models
+
+    def as_list(value: Any) -> list[Any]:
+        return list(value) if isinstance(value, list) else [value]
+
+    def permitted(target_bucket: Any, target_prefix: str | None) -> bool:
+        if not target_bucket.policy:
+            return False
+        base = f"arn:{target_bucket.partition}:s3:::{target_bucket.name}"
+        allowed = {f"{base}/{target_prefix or ''}*", f"{base}/*", base}
+        for statement in json.loads(target_bucket.policy.decode()).get("Statement", []):
+            principal = statement.get("Principal", {})
+            services = as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+            if (
+                models.LOGGING_SERVICE_PRINCIPAL in services
+                and statement.get("Effect") == "Allow"
+                and "s3:PutObject" in as_list(statement.get("Action", []))
+                and allowed & set(as_list(statement.get("Resource", [])))
+            ):
+                return True
+        return False
+
+    models.FakeBucket._log_permissions_enabled_policy = staticmethod(permitted)
+
+
+@patch("kms-replica-key-own-state")
+def _kms_replica_state() -> None:
+    """ReplicateKey stores a shallow ``copy()`` of the primary (moto/kms/models.py
+    KmsBackend.replicate_key): the replica shares the primary's multi-Region configuration (reporting
+    itself as PRIMARY), its aliases (so creating the replica's alias fails: AlreadyExists) and grants. And moto/kms/responses.py KmsResponse.replicate_key drops the request's
+    Policy, Description and Tags, so the provider waits for a policy that never arrives. Give the
+    replica its own configuration (MultiRegionKeyType REPLICA) and what the request asked for."""
+    from copy import deepcopy
+
+    from moto.kms import models, responses
+
+    original = models.KmsBackend.replicate_key
+
+    def replicate_key(self: Any, key_id: str, replica_region: str) -> Any:
+        replica = original(self, key_id, replica_region)
+        primary = self.keys[self.get_key_id(key_id)]
+        configuration = deepcopy(primary.multi_region_configuration)
+        replica.multi_region_configuration = {**configuration, "MultiRegionKeyType": "REPLICA"}
+        primary.multi_region_configuration = configuration
+        # Aliases and grants are per key and region: the replica starts with none.
+        replica.aliases = {}
+        replica.grants = {}
+        return replica
+
+    respond = responses.KmsResponse.replicate_key
+
+    def replicate_key_response(self: Any) -> str:
+        body = respond(self)
+        metadata = json.loads(body)["ReplicaKeyMetadata"]
+        backend = models.kms_backends[self.current_account][self._get_param("ReplicaRegion")]
+        replica = backend.keys[metadata["KeyId"]]
+        if self._get_param("Policy"):
+            replica.policy = self._get_param("Policy")
+        if self._get_param("Description") is not None:
+            replica.description = self._get_param("Description")
+        tags = {t["TagKey"]: t["TagValue"] for t in self._get_param("Tags") or []}
+        if tags:
+            backend.tag_resource(replica.id, tags)
+        return json.dumps({"ReplicaKeyMetadata": replica.to_dict()["KeyMetadata"], "ReplicaPolicy": replica.policy})
+
+    models.KmsBackend.replicate_key = replicate_key
+    responses.KmsResponse.replicate_key = replicate_key_response
+
+
+@patch("rds-unique-dbi-resource-id")
+def _rds_resource_id() -> None:
+    """Every DB instance gets the same DbiResourceId, ``db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U``, hard-coded in
+    moto/rds/models.py DBInstance.__init__, and a read replica is a ``copy.copy`` of its primary
+    (RDSBackend.create_db_instance_read_replica), so it shares even that. AWS gives each instance its
+    own; the provider finds an instance by it, so a replica is read back as its primary."""
+    from moto.rds import models
+
+    def new_id() -> str:
+        return "db-" + "".join(random.choices(string.ascii_uppercase + string.digits, k=26))
+
+    init = models.DBInstance.__init__
+
+    def instance_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.dbi_resource_id = new_id()
+
+    replicate = models.RDSBackend.create_db_instance_read_replica
+
+    def create_db_instance_read_replica(self: Any, db_kwargs: dict[str, Any]) -> Any:
+        replica = replicate(self, db_kwargs)
+        replica.dbi_resource_id = new_id()
+        return replica
+
+    models.DBInstance.__init__ = instance_init
+    models.RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica
+
+
+@patch("ec2-rule-description-of-group-pairs")
+def _ec2_rule_description() -> None:
+    """A security-group rule that references another group keeps its Description in the group pair,
+    but SecurityGroupRule.description reads only the CIDR range's (moto/ec2/models/security_groups.py),
+    so DescribeSecurityGroupRules loses the description of every group-to-group rule."""
+    from moto.ec2.models import security_groups
+
+    def description(self: Any) -> str | None:
+        found = self.ip_range.get("Description") or self.source_group.get("Description")
+        return str(found) if found is not None else None
+
+    security_groups.SecurityGroupRule.description = property(description)
+
+
+@patch("elasticache-replication-group-members")
+def _elasticache_members() -> None:
+    """CreateReplicationGroup lists MemberClusters (``<group>-001``...) that DescribeCacheClusters
+    does not know (moto/elasticache/models.py ReplicationGroup.__init__ fills ``member_clusters``
+    without creating CacheCluster objects), and DeleteReplicationGroup leaves the group "deleting"
+    forever (delete_replication_group only sets the status). Create the member clusters with the
+    group, and remove group and members on delete, as AWS does once deletion completes."""
+    from moto.elasticache import models
+
+    create = models.ElastiCacheBackend.create_replication_group
+    delete = models.ElastiCacheBackend.delete_replication_group
+
+    def create_replication_group(self: Any, *args: Any, **kwargs: Any) -> Any:
+        group = create(self, *args, **kwargs)
+        for index, member in enumerate(group.member_clusters):
+            if member in self.cache_clusters:
+                continue
+            self.cache_clusters[member] = models.CacheCluster(
+                account_id=self.account_id,
+                region_name=self.region_name,
+                cache_cluster_id=member,
+                cache_node_type=group.cache_node_type,
+                replication_group_id=group.replication_group_id,
+                az_mode="single-az",
+                preferred_availability_zone=None,
+                num_cache_nodes=1,
+                engine=group.engine,
+                engine_version=group.engine_version,
+                cache_parameter_group_name=kwargs.get("cache_parameter_group_name"),
+                cache_subnet_group_name=kwargs.get("cache_subnet_group_name"),
+                transit_encryption_enabled=group.transit_encryption_enabled,
+                network_type=None,
+                ip_discovery=None,
+                snapshot_name=None,
+                preferred_maintenance_window=kwargs.get("preferred_maintenance_window"),
+                port=group.port,
+                notification_topic_arn=None,
+                auto_minor_version_upgrade=group.auto_minor_version_upgrade,
+                snapshot_retention_limit=group.snapshot_retention_limit,
+                snapshot_window=group.snapshot_window,
+                auth_token=None,
+                outpost_mode=None,
+                preferred_outpost_arn=None,
+                preferred_availability_zones=None,
+                cache_security_group_names=None,
+                security_group_ids=kwargs.get("security_group_ids"),
+                tags=None,
+                snapshot_arns=None,
+                preferred_outpost_arns=None,
+                log_delivery_configurations=[],
+                cache_node_ids_to_remove=None,
+                cache_node_ids_to_reboot=None,
+            )
+            self.cache_clusters[member].replication_group_id = group.replication_group_id
+            self.cache_clusters[member].current_role = "primary" if index == 0 else "replica"
+        return group
+
+    def delete_replication_group(self: Any, replication_group_id: str, retain_primary_cluster: bool | None) -> Any:
+        existing = self.replication_groups.get(replication_group_id)
+        members = list(existing.member_clusters) if existing is not None else []
+        group = delete(self, replication_group_id, retain_primary_cluster)
+        for member in members:
+            self.cache_clusters.pop(member, None)
+        self.replication_groups.pop(replication_group_id, None)
+        return group
+
+    models.ElastiCacheBackend.create_replication_group = create_replication_group
+    models.ElastiCacheBackend.delete_replication_group = delete_replication_group
+
+
+@patch("application-autoscaling-tags")
+def _application_autoscaling_tags() -> None:
+    """A gap filled, because it breaks every read: moto/applicationautoscaling/responses.py has no
+    list_tags_for_resource, tag_resource or untag_resource and register_scalable_target drops Tags, so
+    the provider's read of any scalable target fails (500) and no plan of a stack with autoscaling
+    can be made after it exists. Keep the tags per target ARN and answer the three calls."""
+    from moto.applicationautoscaling import responses
+
+    tags: dict[str, dict[str, str]] = {}
+    register = responses.ApplicationAutoScalingResponse.register_scalable_target
+
+    def register_scalable_target(self: Any) -> str:
+        body = str(register(self))
+        arn = json.loads(body)["ScalableTargetARN"]
+        tags.setdefault(arn, {}).update(self._get_param("Tags") or {})
+        return body
+
+    def list_tags_for_resource(self: Any) -> str:
+        return json.dumps({"Tags": tags.get(self._get_param("ResourceARN"), {})})
+
+    def tag_resource(self: Any) -> str:
+        tags.setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+        return "{}"
+
+    def untag_resource(self: Any) -> str:
+        for key in self._get_param("TagKeys") or []:
+            tags.get(self._get_param("ResourceARN"), {}).pop(key, None)
+        return "{}"
+
+    cls = responses.ApplicationAutoScalingResponse
+    cls.register_scalable_target = register_scalable_target
+    cls.list_tags_for_resource = list_tags_for_resource
+    cls.tag_resource = tag_resource
+    cls.untag_resource = untag_resource
+
+
+@patch("elasticache-delete-cache-subnet-group")
+def _elasticache_delete_subnet_group() -> None:
+    """A gap filled, because it stops destroy: moto/elasticache/responses.py has no
+    delete_cache_subnet_group (a 500), so destroy can remove neither the subnet group nor the
+    subnets and VPC it holds on to, and the next apply of the same stack collides with it."""
+    from moto.core.responses import ActionResult
+    from moto.elasticache import responses
+
+    def delete_cache_subnet_group(self: Any) -> Any:
+        self.elasticache_backend.cache_subnet_groups.pop(self._get_param("CacheSubnetGroupName"), None)
+        return ActionResult({})
+
+    responses.ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group
+
+
+@patch("rds-user-parameter-source")
+def _rds_parameter_source() -> None:
+    """Parameters set with ModifyDBParameterGroup are stored exactly as the request gave them
+    (moto/rds/models.py DBParameterGroup.update_parameters), so DescribeDBParameters returns them
+    without ``Source``; AWS marks them ``user``, and the provider keeps only those, so it reads back
+    none of the group's parameters."""
+    from moto.rds import models
+
+    update = models.DBParameterGroup.update_parameters
+
+    def update_parameters(self: Any, new_parameters: Iterable[dict[str, Any]]) -> None:
+        update(self, [{**parameter, "Source": "user"} for parameter in new_parameters])
+
+    models.DBParameterGroup.update_parameters = update_parameters
+
+
+@patch("elasticbeanstalk-application-tags")
+def _elasticbeanstalk_application_tags() -> None:
+    """Applications are taggable in AWS, but moto's Application has no tags: CreateApplication drops
+    them and ListTagsForResource / UpdateTagsForResource look among environments only
+    (moto/elasticbeanstalk/models.py EBBackend._find_environment_by_arn), so every read of an
+    application fails with ResourceNotFound. Keep application tags as environments keep theirs."""
+    from moto.elasticbeanstalk import models, responses
+
+    def find(self: Any, arn: str) -> Any:
+        for application in self.applications.values():
+            if application.arn == arn:
+                if not hasattr(application, "tags"):
+                    application.tags = {}
+                return application
+            for environment in application.environments.values():
+                if environment.environment_arn == arn:
+                    return environment
+        raise KeyError(arn)
+
+    create = responses.EBResponse.create_application
+
+    def create_application(self: Any) -> Any:
+        result = create(self)
+        application = self.elasticbeanstalk_backend.applications[self._get_param("ApplicationName")]
+        application.tags = {tag["Key"]: tag["Value"] for tag in self._get_param("Tags", [])}
+        return result
+
+    models.EBBackend._find_environment_by_arn = find
+    responses.EBResponse.create_application = create_application
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+def _operation(environ: dict[str, Any], body: bytes) -> str:
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return str(target).rsplit(".", 1)[-1]
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if "Action" in query:
+        return str(query["Action"][0])
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        form = parse_qs(body.decode(errors="replace"))
+        if "Action" in form:
+            return str(form["Action"][0])
+    return ""
+
+
+SERIALIZE = "serialize-requests"
+"""The name of the one patch that is not a function below: ``ErrorLog`` serves one request at a time."""
+
+
+class ErrorLog:
+    """WSGI middleware: serve one request at a time, and record every failed one (status >= 400) as
+    one JSON line.
+
+    One at a time: moto's backends are not safe under its own threaded server. For example
+    moto/ec2/models/security_groups.py rebuilds ``group.ingress_rules`` by read-modify-write, so two
+    concurrent rule changes on one group lose one of them (a rule Terraform created vanishes, and
+    its delete fails with InvalidPermission.NotFound). Terraform's waits dominate a run, not moto."""
+
+    def __init__(self, app: Any, path: str) -> None:
+        self.app = app
+        self.file = open(path, "a", buffering=1)  # noqa: SIM115 - lives as long as the server
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        seen: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            seen["status"] = int(status.split()[0])
+            return start_response(status, headers, *rest)
+
+        try:
+            with self.lock:
+                chunks = list(self.app(environ, capture))
+        except Exception as error:  # moto raises NotImplementedError for an action it lacks
+            self._record(environ, body, 500, f"{type(error).__name__}: {error}")
+            raise
+        if seen.get("status", 200) >= 400:
+            self._record(environ, body, seen["status"], b"".join(chunks)[:300].decode(errors="replace"))
+        return chunks
+
+    def _record(self, environ: dict[str, Any], body: bytes, status: int, response: str) -> None:
+        record = {
+            "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("PATH_INFO"),
+            "operation": _operation(environ, body),
+            "status": status,
+            "response": response,
+        }
+        self.file.write(json.dumps(record) + "\n")
+
+
+PATCHES[SERIALIZE] = lambda: None  # applied by ErrorLog itself
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--error-log", required=True)
+    args = parser.parse_args(argv)
+
+    for apply_patch in PATCHES.values():
+        apply_patch()
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import run_simple
+
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(
+        args.host,
+        args.port,
+        ErrorLog(app, args.error_log),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
