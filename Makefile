@@ -71,9 +71,13 @@ scan: synth $(CHECKOV_STAMP) ## checkov over every stack; fails on any failed ch
 validate: setup ## terraform validate of every stack with the real AWS provider (5.100.0; TF_PROVIDER_MIRROR or the registry)
 	$(PY) -m tools.validate
 
-e2e: setup $(EMULATOR_STAMP) ## Every stack against an emulated AWS (moto): plan, apply, re-plan, destroy; then the emulator test tier (STACKS=dev,prod: those stacks only)
-	$(PY) -m tools.e2e $(if $(STACKS),--stacks $(STACKS))
-	$(if $(STACKS),,$(PY) -m pytest -m emulator)
+e2e: setup $(EMULATOR_STAMP) ## Every stack against an emulated AWS (moto): plan, apply, re-plan, destroy (+ dev's upgrade, rebuilds) and, alongside, the emulator test tier; STACKS=dev,prod: those stacks only
+	@mkdir -p build
+	@# The emulator test tier (the plan-based review) runs beside the harness: both mostly wait on the provider.
+	@$(if $(STACKS),:,$(PY) -m pytest -m emulator -p no:cacheprovider > build/e2e-tests.log 2>&1 & echo $$! > build/e2e-tests.pid); \
+	status=0; $(PY) -m tools.e2e $(if $(STACKS),--stacks $(STACKS)) || status=$$?; \
+	$(if $(STACKS),,tier=0; wait $$(cat build/e2e-tests.pid) || tier=$$?; echo "--- emulator test tier (pytest -m emulator) ---"; cat build/e2e-tests.log; [ $$tier -eq 0 ] || status=1;) \
+	exit $$status
 
 plan-local: setup $(EMULATOR_STAMP) ## terraform plan of ENV against an emulated AWS, no account needed; APPLY=1 applies it there
 	$(PY) -m tools.plan_local "$(ENV)" $(if $(APPLY),--apply)
@@ -94,9 +98,9 @@ diff: setup ## terraform plan of one environment through the cdktf CLI: make dif
 	@$(PY) -m tools.preflight diff "$(ENV)"
 	PLATFORM_BACKEND=configured cdktf diff $$($(PY) -m tools.preflight stack "$(ENV)")
 
-deploy: setup ## Apply one environment through the cdktf CLI: make deploy ENV=dev
+deploy: setup ## Apply one environment through the cdktf CLI: make deploy ENV=dev (FIRST_DEPLOY=1: services at zero tasks)
 	@$(PY) -m tools.preflight deploy "$(ENV)"
-	PLATFORM_BACKEND=configured cdktf deploy $$($(PY) -m tools.preflight stack "$(ENV)")
+	PLATFORM_BACKEND=configured $(if $(FIRST_DEPLOY),PLATFORM_FIRST_DEPLOY=1) cdktf deploy $$($(PY) -m tools.preflight stack "$(ENV)")
 
 clean: ## Remove generated output and caches (keeps the virtualenvs, node_modules and local state)
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache build

@@ -21,11 +21,13 @@ from stacks import PlatformStack  # isort: skip
 from cdktf import App
 
 from config import ConfigError, environment_files, example_files, load_environments
+from config.backends import S3BackendConfig
 from modules.provider import AWS_PROVIDER_VERSIONS, BINDINGS_AWS_PROVIDER
 from stacks.platform_stack import BackendChoice
 
 BACKEND_ENV = "PLATFORM_BACKEND"
 AWS_PROVIDER_ENV = "PLATFORM_AWS_PROVIDER"
+FIRST_DEPLOY_ENV = "PLATFORM_FIRST_DEPLOY"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get(AWS_PROVIDER_ENV) or BINDINGS_AWS_PROVIDER,
         help=f"AWS provider release the JSON is written for. Default: ${AWS_PROVIDER_ENV} or {BINDINGS_AWS_PROVIDER}. "
         "5.100.0 is for teams still on provider 5.x (RDS Proxy then signs in to the database with per-user secrets).",
+    )
+    parser.add_argument(
+        "--first-deploy",
+        action="store_true",
+        default=os.environ.get(FIRST_DEPLOY_ENV) == "1",
+        help=f"Every Fargate service starts at zero tasks, for the first apply of a fresh environment (its image "
+        f"repositories do not exist yet); then push the images and deploy normally. Default: ${FIRST_DEPLOY_ENV}=1.",
     )
     parser.add_argument(
         "--environments",
@@ -69,13 +78,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config error:\n{error}", file=sys.stderr)
         return 2
 
+    for config in configs:
+        if isinstance(config.backend, S3BackendConfig):
+            for warning in config.backend.warnings:
+                print(f"warning: {config.stack_name}: {warning}", file=sys.stderr)
+
     started = time.perf_counter()
     app = App(outdir=args.outdir) if args.outdir else App()
     build_seconds: dict[str, float] = {}
     backend: BackendChoice = args.backend
     for config in configs:
         t0 = time.perf_counter()
-        PlatformStack(app, config, backend=backend, aws_provider_version=args.aws_provider)
+        PlatformStack(
+            app, config, backend=backend, aws_provider_version=args.aws_provider, first_deploy=args.first_deploy
+        )
         build_seconds[config.stack_name] = time.perf_counter() - t0
     t0 = time.perf_counter()
     app.synth()

@@ -29,7 +29,8 @@ class S3BackendConfig(Strict):
     region: str | None = Field(default=None, description="Bucket region; defaults to the environment's region.")
     locking: Literal["lockfile", "dynamodb"] = Field(
         default="lockfile",
-        description="lockfile: S3-native lock object (Terraform >= 1.10); dynamodb: a lock table.",
+        description="lockfile: S3-native lock object (Terraform >= 1.10); dynamodb: a lock table, deprecated "
+        "since Terraform 1.11 (it still works; synth warns).",
     )
     dynamodb_table: str | None = Field(default=None, description="Lock table; required when locking = dynamodb.")
     kms_key_id: str | None = Field(default=None, description="KMS key for state; S3-managed keys when unset.")
@@ -57,6 +58,16 @@ class S3BackendConfig(Strict):
                 value=self.dynamodb_table,
             )
         return self
+
+    @property
+    def warnings(self) -> list[str]:
+        """Accepted settings the user should move away from, as ``field: why`` lines."""
+        if self.locking == "dynamodb":
+            return [
+                "backend.locking = 'dynamodb' is deprecated since Terraform 1.11 and will be removed; use "
+                "locking = 'lockfile' (S3-native locking, Terraform >= 1.10) and drop dynamodb_table"
+            ]
+        return []
 
 
 class CloudBackendConfig(Strict):

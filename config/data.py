@@ -29,6 +29,8 @@ PROXY_POSTGRES_MAJORS = range(13, 18)
 MONITORING_INTERVALS_SECONDS = (0, 1, 5, 10, 15, 30, 60)
 # Performance Insights keeps 7 days free, or a whole number of months (31 days) up to 2 years.
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *(31 * months for months in range(1, 24)), 731)
+# Database Insights' advanced mode keeps 15 months of history.
+ADVANCED_INSIGHTS_DAYS = 465
 GP3_STORAGE_GIB = (20, 65536)
 REDIS_VERSIONS = ("6.2", "7.0", "7.1")
 VALKEY_VERSIONS = ("7.2", "8.0", "8.1")
@@ -212,6 +214,12 @@ class DatabaseConfig(Strict):
     auto_minor_version_upgrade: bool = Field(
         default=True, description="Minor versions apply in the maintenance window."
     )
+    apply_immediately: bool = Field(
+        default=False,
+        description="Instance changes (class, storage, engine version) apply at once, with the restart some of "
+        "them need; false: they wait for the maintenance window, and every plan shows them as changes until "
+        "then. Off by default, so no apply restarts a production database in business hours.",
+    )
     kms_key_arn: str | None = Field(
         default=None,
         description="Customer-managed key for storage, Performance Insights and the master secret. Unset: the "
@@ -221,6 +229,11 @@ class DatabaseConfig(Strict):
     )
     performance_insights_retention_days: int = Field(
         default=7, description="Performance Insights retention: 7 (free), 31 x months, or 731."
+    )
+    database_insights: Literal["standard", "advanced"] = Field(
+        default="standard",
+        description="CloudWatch Database Insights mode, which replaces the Performance Insights console in 2026: "
+        "standard (free, 7 days) or advanced (fleet-level, paid; needs performance_insights_retention_days >= 465).",
     )
     monitoring_interval_seconds: int = Field(
         default=60, description="Enhanced monitoring granularity; 0 turns it off. One of 0, 1, 5, 10, 15, 30, 60."
@@ -324,6 +337,21 @@ class DatabaseConfig(Strict):
                 path=("proxy", "enabled"),
                 value=True,
             )
+        if self.database_insights == "advanced" and self.performance_insights_retention_days < ADVANCED_INSIGHTS_DAYS:
+            raise FieldError(
+                f"advanced needs performance_insights_retention_days of at least {ADVANCED_INSIGHTS_DAYS}, got "
+                f"{self.performance_insights_retention_days}",
+                path=("database_insights",),
+                value=self.database_insights,
+            )
+        if self.read_replica.enabled and self.backup_window and not self.maintenance_window:
+            raise FieldError(
+                f"is required with read_replica and backup_window ({self.backup_window}): the replica takes the "
+                "backup window, and a maintenance window RDS draws at random may overlap it (the create then fails); "
+                "give one that does not overlap, e.g. 'sun:04:00-sun:05:00'",
+                path=("maintenance_window",),
+                value=None,
+            )
         if self.backup_window and self.maintenance_window:
             backup = _daily_window(self.backup_window, min_minutes=30)
             maintenance = _weekly_window(self.maintenance_window, min_minutes=30)
@@ -390,6 +418,11 @@ class CacheConfig(Strict):
     log_retention_days: int = Field(default=365, description="Retention of the slow-log log group.")
     auto_minor_version_upgrade: bool = Field(
         default=True, description="Minor versions apply in the maintenance window."
+    )
+    apply_immediately: bool = Field(
+        default=False,
+        description="Node type, engine version and parameter changes apply at once; false: in the maintenance "
+        "window, and plans show them until then. Off by default: no apply disturbs production in business hours.",
     )
 
     @field_validator("node_type")

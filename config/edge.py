@@ -286,9 +286,11 @@ class BeanstalkConfig(Strict):
 
     platform: str | None = Field(
         default=None,
-        description=f"Solution stack of the Docker (docker compose) platform on Amazon Linux 2023, e.g. "
-        f"'{BEANSTALK_PLATFORM_EXAMPLE}'. Required with compute.kind = 'beanstalk'. Managed updates move "
-        "the running version forward within the branch.",
+        description="Solution stack of the Docker (docker compose) platform on Amazon Linux 2023 to pin, e.g. "
+        f"'{BEANSTALK_PLATFORM_EXAMPLE}'. Unset (recommended): the newest such stack AWS lists, resolved at plan "
+        "time (CreateEnvironment accepts only currently listed stacks, so a pin goes stale). Either way the "
+        "environment keeps the version it runs: managed updates move it forward within the branch, and a newer "
+        "listing never replans it.",
     )
     instance_types: list[str] = Field(
         default_factory=lambda: ["t3.small"], description="EC2 instance types, first preferred; at most 40."
@@ -500,11 +502,10 @@ def check_beanstalk_choice(
     Call from an EnvironmentConfig model validator once ``compute.kind`` can be ``"beanstalk"``.
     """
     if compute_kind == "beanstalk":
-        if beanstalk is None or beanstalk.platform is None:
+        if beanstalk is None:
             raise FieldError(
-                "is required with compute.kind = 'beanstalk': the Docker platform on Amazon Linux 2023, e.g. "
-                f"[beanstalk] platform = '{BEANSTALK_PLATFORM_EXAMPLE}'",
-                path=("beanstalk", "platform"),
+                "is required with compute.kind = 'beanstalk' (its instances, deployments and repositories)",
+                path=("beanstalk",),
                 value=None,
             )
         if service_names:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from . import routing
+from . import api_constraints, routing
 from .backends import BackendConfig, LocalBackendConfig
 from .base import Strict, each, match_pattern, valid_region
 from .compute import ComputeConfig, ServiceDeploymentConfig, ServiceScalingConfig, ServiceTaskConfig
@@ -28,7 +28,7 @@ from .edge import (
 )
 from .errors import FieldError
 from .network import NetworkConfig
-from .security import EncryptionConfig
+from .security import EncryptionConfig, SecretsConfig
 from .traffic import AlbConfig, HealthCheckConfig, SecurityGroupsConfig
 
 RESERVED_TAG_KEYS = ("project", "environment", "managed-by")
@@ -142,6 +142,9 @@ class EnvironmentConfig(Strict):
     waf: WafConfig = Field(
         default_factory=WafConfig, description="AWS WAF web ACLs on the load balancer and the distribution."
     )
+    secrets: SecretsConfig = Field(
+        default_factory=SecretsConfig, description="Secrets Manager secrets the platform creates."
+    )
 
     @field_validator("project")
     @classmethod
@@ -170,12 +173,11 @@ class EnvironmentConfig(Strict):
                 raise FieldError(
                     f"is set by the platform ({', '.join(RESERVED_TAG_KEYS)}); remove it", path=(key,), value=tag_value
                 )
-            if key.lower().startswith("aws:") or not 1 <= len(key) <= 128:
-                raise FieldError(
-                    "tag keys must be 1-128 characters and must not start with 'aws:'", path=(key,), value=key
-                )
-            if len(tag_value) > 256:
-                raise FieldError("tag values must be at most 256 characters", path=(key,), value=tag_value)
+        # Default tags reach every resource: checked against the tag constraints of every AWS API the
+        # stacks call (botocore's models), at load, not at apply.
+        problems = api_constraints.check_tags(value)
+        if problems:
+            raise FieldError("AWS would refuse " + "; ".join(problems), value=dict(value))
         return value
 
     @field_validator("services")

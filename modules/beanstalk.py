@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cdktf import Fn, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_elastic_beanstalk_solution_stack import DataAwsElasticBeanstalkSolutionStack
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.elastic_beanstalk_application import (
     ElasticBeanstalkApplication,
@@ -25,10 +26,13 @@ from constructs import Construct
 
 from config.naming import IAM_ROLE_NAME_MAX, resource_name
 
-from .iam import Statement, allow, service_role
+from .iam import Statement, allow, decrypt_via, service_role
+from .provider import AwsProviders
 
 DeploymentPolicy = Literal["RollingWithAdditionalBatch", "Immutable"]
 ENVIRONMENT_NAME_MAX = 40  # Beanstalk environment names: 4-40 characters
+# The Docker (docker compose) branch on Amazon Linux 2023; the data source picks its newest version.
+DOCKER_AL2023_STACKS = r"^64bit Amazon Linux 2023 v4\.[0-9]+\.[0-9]+ running Docker$"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # How long unused application versions are kept; Beanstalk's quota is 1000 per region.
 MAX_APPLICATION_VERSIONS = 200
@@ -100,8 +104,9 @@ class BeanstalkProps:
     """Project slug, for names."""
     environment: str
     """Environment slug, for names."""
-    platform: str
-    """Solution stack, e.g. '64bit Amazon Linux 2023 v4.8.0 running Docker'."""
+    platform: str | None = None
+    """Solution stack to pin, e.g. '64bit Amazon Linux 2023 v4.8.0 running Docker'; unset: the newest
+    Docker-on-Amazon-Linux-2023 stack AWS lists, resolved at plan time."""
     vpc_id: str
     """VPC of the instances and the load balancer."""
     public_subnet_ids: list[str]
@@ -207,7 +212,7 @@ class Beanstalk(Construct):
             service="ec2.amazonaws.com",
             # Web tier: log streaming to /aws/elasticbeanstalk/*, the health agent, bundle download.
             managed_policy_arns=[managed("AWSElasticBeanstalkWebTier")],
-            inline_policy=_instance_statements(props),
+            inline_policy=_instance_statements(props, AwsProviders.of(self).region),
         )
         self.instance_profile = IamInstanceProfile(
             self, "instance-profile", name=instance_role_name, role=self.instance_role.name
@@ -226,10 +231,16 @@ class Beanstalk(Construct):
         ignored = []
         if props.version_label is None:
             ignored.append("version_label")
-        if props.managed_updates:
-            # Managed updates move the running platform version forward within the branch; without
-            # this, the next apply would try to put the configured (older) version back.
-            ignored.append("solution_stack_name")
+        # The stack an environment was created on is what it runs until managed updates (or an
+        # operator) move it forward within the branch: neither a newer listing nor an older pin may
+        # replan it (that would be an in-place platform update outside the maintenance window).
+        ignored.append("solution_stack_name")
+        platform = props.platform
+        if platform is None:
+            # CreateEnvironment accepts only currently listed stacks; a fixed name goes stale.
+            platform = DataAwsElasticBeanstalkSolutionStack(
+                self, "platform", most_recent=True, name_regex=DOCKER_AL2023_STACKS
+            ).name
         self.environment = ElasticBeanstalkEnvironment(
             self,
             "environment",
@@ -237,7 +248,7 @@ class Beanstalk(Construct):
             application=self.application.name,
             description=f"{props.project} {props.environment} web tier",
             tier="WebServer",
-            solution_stack_name=props.platform,
+            solution_stack_name=platform,
             version_label=props.version_label,
             setting=[
                 ElasticBeanstalkEnvironmentSetting(namespace=namespace, name=name, value=value)
@@ -351,7 +362,7 @@ def _properties(props: BeanstalkProps) -> dict[str, str]:
     return properties
 
 
-def _instance_statements(props: BeanstalkProps) -> list[Statement]:
+def _instance_statements(props: BeanstalkProps, region: str) -> list[Statement]:
     """What the instances may do beyond the web tier: read exactly their secrets, connect to the
     database as their users, pull from their repositories."""
     secret_arns: list[str] = []
@@ -371,7 +382,9 @@ def _instance_statements(props: BeanstalkProps) -> list[Statement]:
             allow(["ssm:GetParameter", "ssm:GetParameters"], _unique(parameter_arns), Sid="ReadOwnParameters")
         )
     if props.secrets_kms_key_arns:
-        statements.append(allow(["kms:Decrypt"], _unique(props.secrets_kms_key_arns), Sid="DecryptOwnSecrets"))
+        statements.append(
+            decrypt_via(_unique(props.secrets_kms_key_arns), ["secretsmanager", "ssm"], region, Sid="DecryptOwnSecrets")
+        )
     if props.database is not None and props.database.connect_arns:
         statements.append(allow(["rds-db:connect"], _unique(props.database.connect_arns), Sid="IamDatabaseAuth"))
     if props.ecr_repository_arns:
@@ -387,7 +400,7 @@ def _unique(values: list[str]) -> list[str]:
 
 def _validate(props: BeanstalkProps) -> None:
     """Fail before any resource exists, naming the field, the value and what is allowed."""
-    if "running Docker" not in props.platform:
+    if props.platform is not None and "running Docker" not in props.platform:
         raise ValueError(f"platform must be a Docker platform ('... running Docker'), got {props.platform!r}")
     for name in ("public_subnet_ids", "private_subnet_ids"):
         if len(getattr(props, name)) < 2:

@@ -8,6 +8,7 @@ They create resources in the caller's scope, with construct IDs ``<construct_id>
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
@@ -47,6 +48,16 @@ NAME_PREFIX_MAX = 36
 LOG_NONCURRENT_VERSION_DAYS = 30
 
 
+@dataclass(frozen=True)
+class PrivateBucket:
+    """A private bucket and the resource that decides whether it takes ACLs."""
+
+    bucket: S3Bucket
+    ownership_controls: S3BucketOwnershipControls
+    """Whoever delivers with an ACL grant (CloudFront standard logs) must wait for this, not the bucket:
+    until it exists, the bucket refuses ACLs ("does not enable ACL access")."""
+
+
 def private_bucket(
     scope: Construct,
     construct_id: str,
@@ -61,7 +72,7 @@ def private_bucket(
     ownership: Ownership = "BucketOwnerEnforced",
     kms_key_arn: str | None = None,
     force_destroy: bool | None = None,
-) -> S3Bucket:
+) -> PrivateBucket:
     """A bucket no one can make public, encrypted, versioned, with one lifecycle rule on every object.
 
     ``role`` names it (``<project>-<environment>-<role>-<unique suffix>``). ``ownership``:
@@ -87,7 +98,7 @@ def private_bucket(
         ignore_public_acls=True,
         restrict_public_buckets=True,
     )
-    S3BucketOwnershipControls(
+    ownership_controls = S3BucketOwnershipControls(
         scope,
         f"{construct_id}-ownership",
         bucket=bucket.id,
@@ -142,7 +153,7 @@ def private_bucket(
             )
         ],
     )
-    return bucket
+    return PrivateBucket(bucket, ownership_controls)
 
 
 def tls_only_policy(

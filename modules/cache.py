@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import DataAwsSecretsmanagerRandomPassword
 from cdktf_cdktf_provider_aws.elasticache_replication_group import (
@@ -32,7 +32,8 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
-from .iam import Statement, allow
+from .iam import Statement, allow, secret_read_statements
+from .provider import AwsProviders
 
 CACHE_PORT = 6379
 REPLICATION_GROUP_ID_MAX = 40
@@ -79,6 +80,16 @@ class CacheProps:
     """KMS key for the slow-log group; CloudWatch's default encryption when unset."""
     auto_minor_version_upgrade: bool = True
     """Minor engine versions apply automatically in the maintenance window."""
+    apply_immediately: bool = False
+    """Changes apply at once; false: in the maintenance window (and plans show them until then)."""
+    secret_recovery_window_days: int = 30
+    """Recovery window of the token secret; 0 deletes it at once (so the name is free for a rebuild)."""
+
+
+def parameter_group_family(engine: str, engine_version: str) -> str:
+    """The parameter group family of an engine version: redis6.x, redis7, valkey7, valkey8."""
+    major = engine_version.split(".")[0]
+    return f"{engine}{major}.x" if (engine, major) == ("redis", "6") else f"{engine}{major}"
 
 
 class Cache(Construct):
@@ -155,7 +166,15 @@ class Cache(Construct):
             multi_az_enabled=highly_available,
             snapshot_retention_limit=props.snapshot_retention_days,
             snapshot_window=props.snapshot_window,
-            final_snapshot_identifier=f"{group_id}-final" if snapshots else None,
+            # Unique per incarnation (the creation time, then ignored): a fixed name would make the
+            # second destroy of a rebuilt environment fail on an existing snapshot.
+            final_snapshot_identifier=f"{group_id}-final-{Fn.formatdate('YYYYMMDDhhmmss', Fn.timestamp())}"
+            if snapshots
+            else None,
+            # The engine family's default group, named after the version: a major upgrade (valkey
+            # 7.2 -> 8.0) must move to the new family's group in the same ModifyReplicationGroup.
+            parameter_group_name=f"default.{parameter_group_family(props.engine, props.engine_version)}",
+            apply_immediately=props.apply_immediately,
             maintenance_window=props.maintenance_window,
             auto_minor_version_upgrade="true" if props.auto_minor_version_upgrade else "false",
             log_delivery_configuration=[
@@ -166,6 +185,7 @@ class Cache(Construct):
                     log_type="slow-log",
                 )
             ],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["final_snapshot_identifier"]) if snapshots else None,
         )
         self.primary_endpoint_address = self.replication_group.primary_endpoint_address
         self.reader_endpoint_address = self.replication_group.reader_endpoint_address
@@ -177,6 +197,7 @@ class Cache(Construct):
             name=f"{group_id}/auth-token",
             description=f"AUTH token of {group_id}; generated at apply time, never in config",
             kms_key_id=props.kms_key_arn,
+            recovery_window_in_days=props.secret_recovery_window_days,
         )
         generated = DataAwsSecretsmanagerRandomPassword(
             self,
@@ -234,10 +255,9 @@ class Cache(Construct):
         """Read exactly the token secret (and decrypt it with the customer key, if any); none with IAM auth."""
         if self.auth_token_secret_arn is None:
             return []
-        statements: list[Statement] = [allow(["secretsmanager:GetSecretValue"], [self.auth_token_secret_arn])]
-        if self._props.kms_key_arn:
-            statements.append(allow(["kms:Decrypt"], [self._props.kms_key_arn]))
-        return statements
+        return secret_read_statements(
+            [self.auth_token_secret_arn], kms_key_arn=self._props.kms_key_arn, region=AwsProviders.of(self).region
+        )
 
     def connect_statement(self, user_name: str) -> Statement:
         """IAM auth: elasticache:Connect to this replication group as ``user_name``."""

@@ -24,7 +24,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
-from .iam import Statement, allow, service_role
+from .iam import Statement, allow, secret_read_statements, service_role
 from .provider import AwsProviders
 
 POSTGRES_PORT = 5432
@@ -124,6 +124,12 @@ class DatabaseProps:
     """Share of max_connections the pool keeps open while idle."""
     proxy_connection_borrow_timeout_seconds: int = 120
     """How long a client waits for a pooled connection before it gets an error."""
+    apply_immediately: bool = False
+    """Changes apply at once; false: in the maintenance window (and plans show them until then)."""
+    database_insights: Literal["standard", "advanced"] = "standard"
+    """CloudWatch Database Insights mode, set explicitly (AWS moves Performance Insights to it in 2026)."""
+    secret_recovery_window_days: int = 30
+    """Recovery window of the secrets this module creates (proxy users on AWS provider 5.x)."""
 
 
 class Database(Construct):
@@ -216,10 +222,15 @@ class Database(Construct):
             "auto_minor_version_upgrade": props.auto_minor_version_upgrade,
             "enabled_cloudwatch_logs_exports": list(LOG_EXPORTS),
             "performance_insights_enabled": True,
+            "database_insights_mode": props.database_insights,
             "performance_insights_retention_period": props.performance_insights_retention_days,
             "performance_insights_kms_key_id": props.kms_key_arn,
             "monitoring_interval": props.monitoring_interval_seconds,
             "monitoring_role_arn": monitoring_role_arn,
+            "apply_immediately": props.apply_immediately,
+            # A major upgrade (engine_version 16 -> 17) is refused without it. The replica moves with
+            # its primary: RDS upgrades in-region replicas together with their source.
+            "allow_major_version_upgrade": True,
         }
 
         self.instance = DbInstance(
@@ -245,7 +256,14 @@ class Database(Construct):
             backup_window=props.backup_window,
             maintenance_window=props.maintenance_window,
             skip_final_snapshot=props.skip_final_snapshot,
-            final_snapshot_identifier=None if props.skip_final_snapshot else f"{self.identifier}-final",
+            # Unique per incarnation (the creation time, then ignored): a fixed name would make the
+            # second destroy of a rebuilt environment fail on DBSnapshotAlreadyExists.
+            final_snapshot_identifier=None
+            if props.skip_final_snapshot
+            else f"{self.identifier}-final-{Fn.formatdate('YYYYMMDDhhmmss', Fn.timestamp())}",
+            lifecycle=None
+            if props.skip_final_snapshot
+            else TerraformResourceLifecycle(ignore_changes=["final_snapshot_identifier"]),
             delete_automated_backups=False,
             # RDS creates the export log groups itself (never expiring) unless they already exist.
             depends_on=self._log_groups("instance", self.identifier, props),
@@ -278,6 +296,10 @@ class Database(Construct):
                 multi_az=props.multi_az,
                 backup_retention_period=replica_backup_days,
                 backup_window=props.backup_window if replica_backup_days else None,
+                # The primary's window, which is checked not to overlap the backup window. Left
+                # unset, RDS draws one at random and about one create in five fails on "backup
+                # window and maintenance window must not overlap" (terraform-provider-aws #7046).
+                maintenance_window=props.maintenance_window,
                 # Its data is a copy of the primary's, which keeps its own final snapshot.
                 skip_final_snapshot=True,
                 depends_on=self._log_groups("replica", replica_id, props),
@@ -393,6 +415,7 @@ class Database(Construct):
                 name=f"{props.name}/rds-proxy/{user}",
                 description=f"RDS Proxy sign-in of database user {user}; password generated at apply time",
                 kms_key_id=props.kms_key_arn,
+                recovery_window_in_days=props.secret_recovery_window_days,
             )
             generated = DataAwsSecretsmanagerRandomPassword(
                 self,
@@ -452,18 +475,7 @@ class Database(Construct):
         return self._secret_read_statements([self.master_secret_arn])
 
     def _secret_read_statements(self, secret_arns: list[str]) -> list[Statement]:
-        statements: list[Statement] = [allow(["secretsmanager:GetSecretValue"], secret_arns)]
-        if self._props.kms_key_arn:
-            statements.append(
-                allow(
-                    ["kms:Decrypt"],
-                    [self._props.kms_key_arn],
-                    Condition={
-                        "StringEquals": {"kms:ViaService": f"secretsmanager.{self._props.region}.amazonaws.com"}
-                    },
-                )
-            )
-        return statements
+        return secret_read_statements(secret_arns, kms_key_arn=self._props.kms_key_arn, region=self._props.region)
 
     def connection_environment(self, db_user: str) -> dict[str, str]:
         """Plain environment variables for a service connecting as ``db_user``."""

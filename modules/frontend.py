@@ -4,7 +4,7 @@ security headers and an optional ``/api/*`` behaviour to the load balancer."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistribution,
@@ -143,18 +143,19 @@ class Frontend(Construct):
             force_destroy=props.force_destroy,
             lifecycle_rule_id="expire-old-versions",
             noncurrent_version_expiry_days=props.noncurrent_version_expiry_days,
-        )
+        ).bucket
         self.bucket_name = self.bucket.bucket
         self.bucket_arn = self.bucket.arn
 
         self.log_bucket = None
         logging_config = None
+        log_acls_ready: list[Any] = []
         if props.access_logs_enabled:
             # CloudFront standard logs are delivered with a bucket ACL grant to its log-delivery
             # account, so this bucket keeps ACLs enabled (BucketOwnerPreferred: objects still
             # become ours). It is also the site bucket's S3 server access log target, which
             # supports SSE-S3 only.
-            self.log_bucket = private_bucket(
+            log_bucket = private_bucket(
                 self,
                 "logs",
                 project=props.project,
@@ -166,6 +167,10 @@ class Frontend(Construct):
                 expiry_days=props.access_logs_expiry_days,
                 noncurrent_version_expiry_days=LOG_NONCURRENT_VERSION_DAYS,
             )
+            self.log_bucket = log_bucket.bucket
+            # CloudFront delivers with an ACL grant: the distribution waits for ACLs to be enabled,
+            # or CreateDistribution fails ("does not enable ACL access").
+            log_acls_ready = [log_bucket.ownership_controls]
             account = DataAwsCallerIdentity(self, "account").account_id
             server_access_logs = allow(
                 ["s3:PutObject"],
@@ -316,6 +321,7 @@ class Frontend(Construct):
                 geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(restriction_type="none")
             ),
             logging_config=logging_config,
+            depends_on=log_acls_ready or None,
             tags={"Name": name},
         )
         self.distribution_id = self.distribution.id

@@ -8,6 +8,7 @@ from typing import Any
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
 Statement = Mapping[str, Any]
@@ -23,6 +24,27 @@ def allow(actions: Sequence[str], resources: Sequence[str], **extra: Any) -> dic
     return {"Effect": "Allow", "Action": sorted(actions), "Resource": list(resources), **extra}
 
 
+def decrypt_via(kms_key_arns: Sequence[str], services: Sequence[str], region: str, **extra: Any) -> dict[str, Any]:
+    """kms:Decrypt with ``kms_key_arns``, only when the call comes through one of ``services`` (e.g.
+    ``secretsmanager``) in ``region``: the key cannot be used to decrypt anything else directly."""
+    via = [f"{service}.{region}.amazonaws.com" for service in services]
+    return allow(
+        ["kms:Decrypt"],
+        kms_key_arns,
+        Condition={"StringEquals": {"kms:ViaService": via[0] if len(via) == 1 else via}},
+        **extra,
+    )
+
+
+def secret_read_statements(secret_arns: Sequence[str], *, kms_key_arn: str | None, region: str) -> list[Statement]:
+    """Read exactly ``secret_arns``, and decrypt them through Secrets Manager when a customer key
+    encrypts them."""
+    statements: list[Statement] = [allow(["secretsmanager:GetSecretValue"], secret_arns)]
+    if kms_key_arn:
+        statements.append(decrypt_via([kms_key_arn], ["secretsmanager"], region))
+    return statements
+
+
 def service_role(
     scope: Construct,
     construct_id: str,
@@ -36,7 +58,9 @@ def service_role(
     """A role that ``service`` (e.g. ``vpc-flow-logs.amazonaws.com``) may assume.
 
     ``condition`` narrows the trust policy (e.g. ``aws:SourceAccount``) against confused-deputy
-    use. The inline policy, when given, is a separate ``aws_iam_role_policy`` named ``<name>``.
+    use. The inline policy, when given, is a separate ``aws_iam_role_policy`` named ``<name>``; each
+    managed policy is an ``aws_iam_role_policy_attachment`` (``<construct_id>-<policy name>``), not
+    the role's ``managed_policy_arns``, which AWS provider 6 deprecates.
     """
     trust = allow(["sts:AssumeRole"], [], Principal={"Service": service})
     del trust["Resource"]
@@ -47,8 +71,11 @@ def service_role(
         construct_id,
         name=name,
         assume_role_policy=policy_document([trust]),
-        managed_policy_arns=list(managed_policy_arns) or None,
     )
+    for arn in managed_policy_arns:
+        # The policy's name is the ARN's last part; a literal, so the construct id is stable.
+        policy = arn.rsplit("/", 1)[-1]
+        IamRolePolicyAttachment(scope, f"{construct_id}-{policy}", role=role.name, policy_arn=arn)
     if inline_policy:
         IamRolePolicy(scope, f"{construct_id}-policy", name=name, role=role.id, policy=policy_document(inline_policy))
     return role

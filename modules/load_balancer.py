@@ -317,7 +317,7 @@ class LoadBalancer(Construct):
             lifecycle_rule_id="expire-access-logs",
             expiry_days=props.access_logs_expiry_days,
             noncurrent_version_expiry_days=LOG_NONCURRENT_VERSION_DAYS,
-        )
+        ).bucket
         account = DataAwsCallerIdentity(self, "account")
         write = allow(
             ["s3:PutObject"],

@@ -22,6 +22,9 @@ from .kms import account_administers_key
 
 TreatMissingData = Literal["missing", "notBreaching", "breaching", "ignore"]
 GIB = 1024**3
+# How long targets must stay unhealthy before the unhealthy-host alarm fires (longer than a rolling
+# deployment keeps a starting or draining target unhealthy).
+UNHEALTHY_SUSTAINED_SECONDS = 300
 MIB = 1024**2
 # RDS for PostgreSQL's default: max_connections = LEAST({DBInstanceClassMemory/9531392}, 5000).
 POSTGRES_BYTES_PER_CONNECTION = 9_531_392
@@ -313,6 +316,12 @@ class Monitoring(Construct):
                 kind="sparse",
                 description=f"More than {threshold} {what} per period",
             )
+        # A rolling deployment briefly has targets failing health checks while they start or drain:
+        # the fewest unhealthy targets seen in a period (Minimum), over a sustained stretch, fires
+        # only when targets stay unhealthy, not on every deployment.
+        evaluation = max(
+            self._props.evaluation_periods, math.ceil(UNHEALTHY_SUSTAINED_SECONDS / self._props.period_seconds)
+        )
         for service, suffix in sorted(alarms.target_group_arn_suffixes.items()):
             self._alarm(
                 f"unhealthy-{service}",
@@ -320,8 +329,10 @@ class Monitoring(Construct):
                 "UnHealthyHostCount",
                 {**dimensions, "TargetGroup": suffix},
                 threshold=alarms.unhealthy_hosts,
-                statistic="Maximum",
-                description=f"{service}: more than {alarms.unhealthy_hosts} unhealthy targets",
+                statistic="Minimum",
+                evaluation_periods=evaluation,
+                description=f"{service}: more than {alarms.unhealthy_hosts} unhealthy targets for "
+                f"{evaluation * self._props.period_seconds // 60} minutes in a row",
             )
 
     def _services(self, alarms: ServiceAlarms) -> None:
@@ -383,6 +394,7 @@ class Monitoring(Construct):
         comparison: str = "GreaterThanThreshold",
         statistic: str = "Average",
         kind: str = "gauge",
+        evaluation_periods: int | None = None,
     ) -> None:
         treat_missing, reason = TREAT_MISSING[kind]
         self.alarms[construct_id] = CloudwatchMetricAlarm(
@@ -395,7 +407,7 @@ class Monitoring(Construct):
             dimensions=dimensions,
             statistic=statistic,
             period=self._props.period_seconds,
-            evaluation_periods=self._props.evaluation_periods,
+            evaluation_periods=evaluation_periods or self._props.evaluation_periods,
             threshold=threshold,
             comparison_operator=comparison,
             treat_missing_data=treat_missing,

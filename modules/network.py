@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
@@ -234,6 +235,8 @@ class Network(Construct):
             "flow-logs-role",
             name=f"{props.name}-vpc-flow-logs",
             service="vpc-flow-logs.amazonaws.com",
+            # Only flow logs of this account may assume it (confused deputy).
+            condition={"StringEquals": {"aws:SourceAccount": DataAwsCallerIdentity(self, "account").account_id}},
             # Scoped to this one log group: the role cannot write anywhere else.
             inline_policy=[
                 allow(

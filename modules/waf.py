@@ -117,7 +117,9 @@ class WebAcl(Construct):
             self,
             "acl",
             name=props.name,
-            description=f"{props.name}: AWS managed rules ({', '.join(g.name for g in props.rule_groups)})",
+            # WAF descriptions allow letters, digits, spaces and _+=:#@/-,. only: no parentheses
+            # (EntityDescription's pattern; the provider checks the length alone).
+            description=f"{props.name}: {len(props.rule_groups)} AWS managed rule groups, default allow",
             scope=props.scope,
             provider=provider,
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),

@@ -38,9 +38,12 @@ def build_fargate(
     data: DataTier,
     *,
     kms_key_arn: str | None,
+    first_deploy: bool = False,
 ) -> tuple[Cluster, dict[str, Service]]:
     """One cluster; per service an ECR repository and a Fargate service behind its target group; outputs.
-    ``kms_key_arn`` (the environment's key) encrypts log groups and images with no key of their own."""
+    ``kms_key_arn`` (the environment's key) encrypts log groups and images with no key of their own.
+    ``first_deploy``: every service starts at zero tasks (its repository is created by this same apply,
+    so no image can exist yet); the next, normal apply scales them to their counts."""
     settings = config.compute
     cluster = Cluster(
         stack,
@@ -100,13 +103,13 @@ def build_fargate(
                 target_group_arn_suffix=target.target_group.arn_suffix,
                 load_balancer_arn_suffix=load_balancer.arn_suffix,
                 listener_rule=target.listener_rule,
-                desired_count=scaling.desired_count,
+                desired_count=0 if first_deploy else scaling.desired_count,
                 minimum_healthy_percent=deployment.minimum_healthy_percent,
                 maximum_percent=deployment.maximum_percent,
                 health_check_grace_period_seconds=deployment.health_check_grace_period_seconds,
                 image_deploys=deployment.image_deploys,
                 autoscaling=ServiceAutoscaling(
-                    min_count=scaling.min_count,
+                    min_count=0 if first_deploy else scaling.min_count,
                     max_count=scaling.max_count,
                     cpu_target_percent=scaling.cpu_target_percent,
                     requests_per_target=scaling.requests_per_target,
@@ -188,7 +191,6 @@ def build_beanstalk(
     environment in the VPC, connected to the data tier through the app (or shared) security group."""
     settings = config.beanstalk
     assert settings is not None
-    assert settings.platform is not None
     repositories = {
         name: build_repository(stack, config, name, kms_key_arn=kms_key_arn) for name in settings.repositories
     }

@@ -104,6 +104,9 @@ def build_data_tier(
                 proxy_max_connections_percent=db.proxy.max_connections_percent,
                 proxy_max_idle_connections_percent=db.proxy.max_idle_connections_percent,
                 proxy_connection_borrow_timeout_seconds=db.proxy.connection_borrow_timeout_seconds,
+                apply_immediately=db.apply_immediately,
+                database_insights=db.database_insights,
+                secret_recovery_window_days=config.secrets.recovery_window_days,
             ),
         )
         TerraformOutput(stack, "database_address", value=database.address, description="RDS primary hostname")
@@ -152,6 +155,8 @@ def build_data_tier(
                 log_retention_days=cc.log_retention_days,
                 log_kms_key_arn=kms_key_arn,
                 auto_minor_version_upgrade=cc.auto_minor_version_upgrade,
+                apply_immediately=cc.apply_immediately,
+                secret_recovery_window_days=config.secrets.recovery_window_days,
             ),
         )
         TerraformOutput(

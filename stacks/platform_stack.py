@@ -40,6 +40,8 @@ class PlatformStack(TerraformStack):
     ``backend="local"`` replaces the environment's configured backend with local state, so every
     environment can be synthesized and planned on a machine without access to shared state.
     ``aws_provider_version`` is the AWS provider release the JSON is written for (see ``ProviderProps.version``).
+    ``first_deploy`` creates every Fargate service at zero tasks: the first apply of a fresh environment
+    creates the repositories its pinned images live in (README: First deploy).
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class PlatformStack(TerraformStack):
         *,
         backend: BackendChoice = "configured",
         aws_provider_version: AwsProviderVersion = BINDINGS_AWS_PROVIDER,
+        first_deploy: bool = False,
     ) -> None:
         super().__init__(scope, config.stack_name)
         aws_provider(
@@ -78,7 +81,14 @@ class PlatformStack(TerraformStack):
             load_balancer_arn = self.beanstalk.load_balancer_arn
         else:
             self.cluster, self.services = build_fargate(
-                self, config, network, self.security_groups, self.load_balancer, self.data, kms_key_arn=key_arn
+                self,
+                config,
+                network,
+                self.security_groups,
+                self.load_balancer,
+                self.data,
+                kms_key_arn=key_arn,
+                first_deploy=first_deploy,
             )
             load_balancer_arn = self.load_balancer.alb.arn
         self.web_acls = build_web_acls(self, config, key=self.key, load_balancer_arn=load_balancer_arn)

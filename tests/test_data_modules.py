@@ -196,9 +196,11 @@ def test_instance_has_iam_auth_logs_insights_and_monitoring(prod_db: Json) -> No
     assert instance["monitoring_interval"] == 30
     role = role_for(prod_db, "monitoring.rds.amazonaws.com")
     assert instance["monitoring_role_arn"] == ref(prod_db, "aws_iam_role", role, "arn")
-    assert role["managed_policy_arns"] == [
+    [attachment] = resources(prod_db, "aws_iam_role_policy_attachment").values()
+    assert attachment["role"] == ref(prod_db, "aws_iam_role", role, "name")
+    assert attachment["policy_arn"] == (
         "arn:${data.aws_partition.database_partition_EEDD2D02.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
-    ]
+    )
     trust = json.loads(role["assume_role_policy"])["Statement"][0]
     assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
 
@@ -211,7 +213,11 @@ def test_instance_has_secure_backup_and_lifecycle_defaults(prod_db: Json) -> Non
     assert (instance["backup_retention_period"], instance["backup_window"]) == (14, "02:00-03:00")
     assert instance["maintenance_window"] == "sun:04:00-sun:05:00"
     assert instance["skip_final_snapshot"] is False
-    assert instance["final_snapshot_identifier"] == "netflux-unit-postgres-final"
+    # Named after the creation time, then ignored: every incarnation's final snapshot is its own.
+    assert instance["final_snapshot_identifier"] == (
+        'netflux-unit-postgres-final-${formatdate("YYYYMMDDhhmmss", timestamp())}'
+    )
+    assert instance["lifecycle"] == {"ignore_changes": ["final_snapshot_identifier"]}
     assert instance["copy_tags_to_snapshot"] is True
     assert instance["auto_minor_version_upgrade"] is True
     assert instance["delete_automated_backups"] is False
@@ -499,7 +505,7 @@ def test_cache_with_replicas_is_multi_az_with_failover(token_cache: Json) -> Non
     assert (group["multi_az_enabled"], group["automatic_failover_enabled"]) == (True, True)
     assert (group["snapshot_retention_limit"], group["snapshot_window"]) == (5, "01:00-02:00")
     assert group["maintenance_window"] == "sun:05:00-sun:06:00"
-    assert group["final_snapshot_identifier"] == "netflux-unit-cache-final"
+    assert group["final_snapshot_identifier"] == 'netflux-unit-cache-final-${formatdate("YYYYMMDDhhmmss", timestamp())}'
 
 
 def test_single_node_cache_has_no_failover_and_no_snapshots_when_off() -> None:
@@ -520,6 +526,7 @@ def test_cache_kms_key_encrypts_data_and_token(token_cache: Json) -> None:
     assert output(document, "secret_statements")[1] == {
         "Effect": "Allow",
         "Action": ["kms:Decrypt"],
+        "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}},
         "Resource": [KMS_KEY],
     }
     assert "kms_key_id" not in only(token_cache, "aws_elasticache_replication_group")

@@ -185,13 +185,11 @@ def test_fails_when_https_load_balancer_origin_has_no_domain() -> None:
 # --- beanstalk failures ------------------------------------------------------------------------
 
 
-def test_fails_when_beanstalk_is_chosen_without_a_platform() -> None:
-    for beanstalk in (None, BeanstalkConfig()):
-        with pytest.raises(
-            FieldError, match=r"is required with compute.kind = 'beanstalk': the Docker platform"
-        ) as error:
-            check_beanstalk_choice("beanstalk", beanstalk)
-        assert error.value.path == ("beanstalk", "platform")
+def test_fails_when_beanstalk_is_chosen_without_a_beanstalk_table_but_the_platform_may_be_left_to_plan_time() -> None:
+    with pytest.raises(FieldError, match=r"is required with compute.kind = 'beanstalk'") as error:
+        check_beanstalk_choice("beanstalk", None)
+    assert error.value.path == ("beanstalk",)
+    check_beanstalk_choice("beanstalk", BeanstalkConfig())  # resolved at plan time
     check_beanstalk_choice("beanstalk", BeanstalkConfig(platform=BEANSTALK_PLATFORM_EXAMPLE))
 
 
@@ -375,7 +373,7 @@ def test_fails_when_beanstalk_is_chosen_without_a_beanstalk_table(env_data: dict
     data = env_data["dev"]
     data["compute"] = {"kind": "beanstalk"}
     data.pop("services")
-    fails(data, r"environments/dev\.toml: beanstalk\.platform = None: is required with compute\.kind = 'beanstalk'")
+    fails(data, r"environments/dev\.toml: beanstalk = None: is required with compute\.kind = 'beanstalk'")
 
 
 def test_fails_when_a_fargate_environment_has_a_beanstalk_table(env_data: dict[str, Data]) -> None:

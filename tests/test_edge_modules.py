@@ -443,12 +443,18 @@ def test_roles_carry_the_beanstalk_managed_policies(eb: Json) -> None:
 
     assert trust["Principal"] == {"Service": "elasticbeanstalk.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "elasticbeanstalk"}}
-    assert {arn.rsplit("/", 1)[1] for arn in service["managed_policy_arns"]} == {
-        "AWSElasticBeanstalkEnhancedHealth",
-        "AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy",
+    attachments = resources(eb, "aws_iam_role_policy_attachment").values()
+    attached = {
+        a["policy_arn"].rsplit("/", 1)[1] for a in attachments if a["role"].startswith("${aws_iam_role.eb_service-role")
     }
+    assert "managed_policy_arns" not in service  # deprecated in AWS provider 6: attachments instead
+    assert attached == {"AWSElasticBeanstalkEnhancedHealth", "AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy"}
     assert json.loads(instance["assume_role_policy"])["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
-    assert [arn.rsplit("/", 1)[1] for arn in instance["managed_policy_arns"]] == ["AWSElasticBeanstalkWebTier"]
+    assert [
+        a["policy_arn"].rsplit("/", 1)[1]
+        for a in attachments
+        if a["role"].startswith("${aws_iam_role.eb_instance-role")
+    ] == ["AWSElasticBeanstalkWebTier"]
     profile = only(eb, "aws_iam_instance_profile")
     assert settings(eb)["aws:autoscaling:launchconfiguration", "IamInstanceProfile"] == ref(
         eb, "aws_iam_instance_profile", profile, "name"

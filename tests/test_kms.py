@@ -173,9 +173,12 @@ def test_services_that_read_the_cache_token_may_decrypt_it(synthesized: dict[str
         p for k, p in resources(document, "aws_iam_role_policy").items() if k.startswith("service-movie-service_exec")
     ]
 
-    assert {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]} in json.loads(policy["policy"])[
-        "Statement"
-    ]
+    assert {
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": [key],
+        "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}},
+    } in json.loads(policy["policy"])["Statement"]
 
 
 def test_explicit_key_arns_win_over_the_environment_key(env_data: dict[str, Json]) -> None:

@@ -48,12 +48,12 @@ def test_staging_uses_s3_with_native_lockfile(synthesized: dict[str, Json]) -> N
     assert "dynamodb_table" not in s3
 
 
-def test_prod_uses_s3_with_a_dynamodb_lock_table(synthesized: dict[str, Json]) -> None:
+def test_prod_uses_s3_with_native_lockfile(synthesized: dict[str, Json]) -> None:
     s3 = synthesized["prod"]["terraform"]["backend"]["s3"]
     assert s3["key"] == "netflux/prod/terraform.tfstate"
     assert s3["region"] == "eu-west-1"
-    assert s3["dynamodb_table"] == "netflux-terraform-locks"
-    assert "use_lockfile" not in s3
+    assert s3["use_lockfile"] is True
+    assert "dynamodb_table" not in s3  # deprecated since Terraform 1.11
 
 
 def test_local_override_replaces_a_shared_backend(env_data: dict[str, dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ when every stack in its scope ran) and a patch list that differs from the code.
 staging and prod refuse destroy by their own deletion protection: the harness lifts it (and the
 log buckets' keep-what-they-hold) in the emulator override, for the emulator run only, and says so.
 
-    python -m tools.e2e [--stacks dev,prod] [--jobs 2] [--keep]
+    python -m tools.e2e [--stacks dev,prod] [--jobs 4] [--keep] [--no-scenarios]
 """
 
 from __future__ import annotations
@@ -156,6 +156,47 @@ def check_patches(entries: Iterable[Entry]) -> list[str]:
     return problems
 
 
+# --- scenarios ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """A change to an environment file applied over the running stack (issue: major upgrades)."""
+
+    what: str
+    file: str
+    """The environment file, relative to the project."""
+    pattern: str
+    """A regular expression matching exactly one line of it."""
+    replacement: str
+
+    def synthesize(self, workdir: Path, stack: str) -> Path:
+        """The stack synthesized from the changed file; its cdk.tf.json."""
+        source = ROOT / self.file
+        text, count = re.subn(self.pattern, self.replacement, source.read_text(), flags=re.MULTILINE)
+        if count != 1:
+            raise RuntimeError(f"upgrade scenario: {self.pattern!r} matches {count} lines of {self.file}, not one")
+        environments = workdir / "environments"
+        environments.mkdir(parents=True, exist_ok=True)
+        (environments / source.name).write_text(text)
+        outdir = workdir / "out"
+        synthesize(outdir, environments=environments, only=source.stem)
+        return outdir / "stacks" / stack / "cdk.tf.json"
+
+
+# dev rehearses a major PostgreSQL upgrade (new parameter group family, allow_major_version_upgrade);
+# dev and the Beanstalk example must survive destroy and re-create (disposable environments).
+UPGRADES = {
+    "netflux-dev": Upgrade(
+        what="PostgreSQL 16 -> 17",
+        file="environments/dev.toml",
+        pattern=r'^engine_version = "16\.\d+"$',
+        replacement='engine_version = "17.5"',
+    )
+}
+REBUILDS = frozenset({"netflux-dev", "netflux-beanstalk"})
+
+
 # --- one stack -------------------------------------------------------------------------------------
 
 
@@ -177,6 +218,10 @@ class StackRun:
     """(address, attribute) the second plan changes, each covered by a [[drift]] entry."""
     unprotected: list[str] = field(default_factory=list)
     destroyed: bool = False
+    upgraded: str = ""
+    """The upgrade scenario's outcome, when the stack has one."""
+    rebuilt: bool | None = None
+    """Whether the rebuild scenario (apply and destroy again) passed; None when not run."""
     left_by_gaps: list[str] = field(default_factory=list)
     """Resources destroy could not remove because of a known gap (and what they hold on to)."""
     problems: list[str] = field(default_factory=list)
@@ -196,7 +241,10 @@ class StackRun:
         return (
             f"{self.stack:<20} {verdict}: planned {self.planned}, created {self.created}"
             f" ({len(self.failed)} failed on gaps, {len(self.blocked)} blocked); gaps: {gaps}; "
-            f"drift items {len(self.drift)}; destroy {self._destroy_verdict()}; {phases}"
+            f"drift items {len(self.drift)}; destroy {self._destroy_verdict()}; "
+            + (f"upgrade {self.upgraded}; " if self.upgraded else "")
+            + ("" if self.rebuilt is None else f"rebuild {'ok' if self.rebuilt else 'FAILED'}; ")
+            + phases
         )
 
 
@@ -266,9 +314,13 @@ class StackHarness:
         environ: dict[str, str],
         entries: list[Entry],
         verbose: bool = False,
+        upgrade: Upgrade | None = None,
+        rebuild: bool = False,
     ) -> None:
         self.dir = stack_dir
         self.verbose = verbose
+        self.upgrade = upgrade
+        self.rebuild = rebuild
         self.document: dict[str, Any] = json.loads((stack_dir / "cdk.tf.json").read_text())
         self.stack = stack_dir.name
         self.emulator = emulator
@@ -301,7 +353,11 @@ class StackHarness:
             self.prepare()
             if self._plan() and self._apply():
                 self._replan()
+                if self.upgrade is not None:
+                    self._upgrade(self.upgrade)
             self._destroy()
+            if self.rebuild and self.run.destroyed and not self.run.problems:
+                self._rebuild()
         except Exception as error:
             self.run.problems.append(f"harness error: {type(error).__name__}: {error}")
         return self.run
@@ -367,14 +423,14 @@ class StackHarness:
             if r.get("mode") == "managed"
         }
 
-    def _replan(self) -> None:
+    def _replan(self, phase: str = "replan") -> None:
         code, output = self._timed(
-            "replan", "plan", "-json", "-input=false", "-detailed-exitcode", "-out=plan2.tfplan", *self.variables
+            phase, "plan", "-json", "-input=false", "-detailed-exitcode", "-out=plan2.tfplan", *self.variables
         )
         if code == 1:
             for address, text in _errors(_events(output)):
                 if self._covered_error(address, text) is None:
-                    self.run.problems.append(f"second plan: {address or '<no address>'}: {text[:400]}")
+                    self.run.problems.append(f"{phase} plan: {address or '<no address>'}: {text[:400]}")
             return
         if code == 0:
             return
@@ -399,6 +455,55 @@ class StackHarness:
                 else:
                     self.run.used.add(id(entry))
                     self.run.drift.append((address, attribute))
+
+    def _upgrade(self, upgrade: Upgrade) -> None:
+        """Apply the stack as synthesized from a changed environment file (a major engine upgrade)
+        over the running one; its plan must apply, and the plan after it must be clean."""
+        variant = upgrade.synthesize(WORKDIR / "upgrade" / self.stack, self.stack)
+        (self.dir / "cdk.tf.json").write_text(variant.read_text())
+        self.document = json.loads(variant.read_text())
+        code, output = self._timed("upgrade", "plan", "-json", "-input=false", "-out=upgrade.tfplan", *self.variables)
+        if code != 0:
+            self.run.problems += [f"upgrade plan: {a or '<config>'}: {t}" for a, t in _errors(_events(output))]
+            return
+        changes = self.workspace.show_plan("upgrade.tfplan").get("resource_changes", [])
+        # A replacement the emulator's own drift forces (a [[drift]] entry covers every forcing
+        # attribute) is not the upgrade's doing.
+        replaced = [
+            c["address"]
+            for c in changes
+            if c["mode"] == "managed"
+            and "delete" in c["change"]["actions"]
+            and not all(
+                any(e.covers_drift(self.stack, c["address"], a) for e in self.entries)
+                for a in _changed_attributes(c["change"]) or ["<unknown>"]
+            )
+        ]
+        stateful = [a for a in replaced if a.split(".")[0] in ("aws_db_instance", "aws_elasticache_replication_group")]
+        if stateful:
+            self.run.problems.append(
+                f"upgrade ({upgrade.what}) would replace {stateful}: it must be an in-place upgrade"
+            )
+        code, output = self._timed("upgrade", "apply", "-json", "-input=false", PARALLELISM, "upgrade.tfplan")
+        for address, text in _errors(_events(output)):
+            if self._covered_error(address, text) is None:
+                self.run.problems.append(f"upgrade apply: {address or '<no address>'}: {text[:400]}")
+        before = len(self.run.drift)
+        self._replan(phase="upgrade")
+        self.run.upgraded = f"{upgrade.what}: in place, {len(self.run.drift) - before} drift item(s) after"
+
+    def _rebuild(self) -> None:
+        """A disposable environment must come back after a destroy, and go again: apply, destroy."""
+        code, output = self._timed("rebuild", "plan", "-json", "-input=false", "-out=rebuild.tfplan", *self.variables)
+        if code != 0:
+            self.run.problems += [f"rebuild plan: {a or '<config>'}: {t}" for a, t in _errors(_events(output))]
+            return
+        code, output = self._timed("rebuild", "apply", "-json", "-input=false", PARALLELISM, "rebuild.tfplan")
+        for address, text in _errors(_events(output)):
+            if self._covered_error(address, text) is None:
+                self.run.problems.append(f"rebuild apply: {address or '<no address>'}: {text[:400]}")
+        self._destroy()
+        self.run.rebuilt = not self.run.problems and self.run.destroyed
 
     def _destroy(self) -> None:
         code, output = self._timed(
@@ -439,9 +544,17 @@ def stale_entries(entries: list[Entry], runs: list[StackRun], all_stacks: set[st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stacks", default="", help="comma-separated stack or environment names (default: all)")
-    parser.add_argument("--jobs", type=int, default=2, help="stacks run at once (default 2: the machines have 2 cores)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=4,
+        help="stacks run at once (default 4: a run is mostly the provider waiting, not CPU; 2 cores suffice)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep build/e2e after the run")
     parser.add_argument("--verbose", action="store_true", help="print each terraform command as it starts")
+    parser.add_argument(
+        "--no-scenarios", action="store_true", help="skip dev's upgrade and the rebuilds of dev and the example"
+    )
     args = parser.parse_args(argv)
 
     # A SIGTERM (CI cancelling, `timeout`) unwinds like Ctrl-C, so the emulator is stopped on the way out.
@@ -474,7 +587,14 @@ def main(argv: list[str] | None = None) -> int:
 
             def one(directory: Path) -> StackRun:
                 harness = StackHarness(
-                    directory, emulator=emulator, binary=binary, environ=environ, entries=entries, verbose=args.verbose
+                    directory,
+                    emulator=emulator,
+                    binary=binary,
+                    environ=environ,
+                    entries=entries,
+                    verbose=args.verbose,
+                    upgrade=None if args.no_scenarios else UPGRADES.get(directory.name),
+                    rebuild=not args.no_scenarios and directory.name in REBUILDS,
                 )
                 run = harness.execute()
                 print(run.line(), flush=True)
@@ -484,8 +604,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  !! {problem}")
                 return run
 
-            # Largest first, so the longest stack never starts last.
-            ordered = sorted(stack_dirs, key=lambda d: -_resource_count(d))
+            # Longest first (scenarios, then size), so the longest stack never starts last.
+            ordered = sorted(
+                stack_dirs, key=lambda d: (d.name not in REBUILDS and d.name not in UPGRADES, -_resource_count(d))
+            )
             with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
                 runs = sorted(pool.map(one, ordered), key=lambda r: r.stack)
             refused = Counter(f"{e['operation'] or e['path']} {e['status']}" for e in emulator.errors())

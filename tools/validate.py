@@ -59,11 +59,15 @@ def validate_stacks(stack_dirs: Iterable[Path], *, binary: str, environ: dict[st
         return list(pool.map(one, list(stack_dirs)))
 
 
-def synthesize(outdir: Path, version: str = VALIDATE_PROVIDER) -> list[Path]:
-    """Run main.py for ``version`` into ``outdir``; the stack directories it wrote."""
+def synthesize(
+    outdir: Path, version: str = VALIDATE_PROVIDER, *, environments: Path | None = None, only: str | None = None
+) -> list[Path]:
+    """Run main.py for ``version`` into ``outdir`` (optionally from another environments directory, or
+    one environment only); the stack directories it wrote."""
     outdir.parent.mkdir(parents=True, exist_ok=True)
+    extra = [*(["--environments", str(environments)] if environments else []), *(["--env", only] if only else [])]
     result = subprocess.run(
-        [sys.executable, "main.py", "--backend", "local", "--aws-provider", version, "--outdir", str(outdir)],
+        [sys.executable, "main.py", "--backend", "local", "--aws-provider", version, "--outdir", str(outdir), *extra],
         cwd=ROOT,
         capture_output=True,
         text=True,
