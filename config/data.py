@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .alarms import CacheAlarmsConfig, DatabaseAlarmsConfig
 from .base import Strict, valid_kms_key_arn, valid_retention
 from .errors import FieldError
 
@@ -31,6 +32,25 @@ MONITORING_INTERVALS_SECONDS = (0, 1, 5, 10, 15, 30, 60)
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *(31 * months for months in range(1, 24)), 731)
 # Database Insights' advanced mode keeps 15 months of history.
 ADVANCED_INSIGHTS_DAYS = 465
+MIB = 1024**2
+# RDS for PostgreSQL's default: max_connections = LEAST({DBInstanceClassMemory/9531392}, 5000).
+POSTGRES_BYTES_PER_CONNECTION = 9_531_392
+POSTGRES_MAX_CONNECTIONS_CAP = 5000
+# DBInstanceClassMemory is the class's memory minus what the OS and RDS processes keep: observed
+# max_connections (db.t3.micro ~81, db.m5.large ~823) fit "memory minus max(10 %, 300 MiB)".
+# An estimate that errs low makes the alarm fire early rather than never.
+RESERVED_MEMORY_FRACTION = 0.10
+RESERVED_MEMORY_MIN_MIB = 300
+# Memory per RDS instance class, in GiB. Burstable classes by size; the others by family letter
+# as GiB per vCPU (large = 2 vCPU, xlarge = 4, <n>xlarge = 4n).
+BURSTABLE_MEMORY_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
+BURSTABLE_FAMILIES = ("t3", "t4g")
+GIB_PER_VCPU = {"m": 4, "r": 8, "x": 16}
+KNOWN_FAMILIES = re.compile(
+    r"^(m5|m5d|m6g|m6gd|m6i|m6id|m7g|m7gd|m7i|m8g|r5|r5b|r5d|r6g|r6gd|r6i|r6id|r7g|r7gd|r7i|r8g|x2g)$"
+)
+_CLASS = re.compile(r"^db\.(?P<family>[a-z0-9-]+)\.(?P<size>[a-z0-9]+)$")
+
 GP3_STORAGE_GIB = (20, 65536)
 REDIS_VERSIONS = ("6.2", "7.0", "7.1")
 VALKEY_VERSIONS = ("7.2", "8.0", "8.1")
@@ -239,6 +259,7 @@ class DatabaseConfig(Strict):
         default=60, description="Enhanced monitoring granularity; 0 turns it off. One of 0, 1, 5, 10, 15, 30, 60."
     )
     logs: DatabaseLogsConfig = Field(default_factory=DatabaseLogsConfig)
+    alarms: DatabaseAlarmsConfig = Field(default_factory=DatabaseAlarmsConfig)
     read_replica: ReadReplicaConfig = Field(default_factory=ReadReplicaConfig)
     proxy: DatabaseProxyConfig = Field(default_factory=DatabaseProxyConfig)
 
@@ -384,6 +405,40 @@ def valid_database_user(value: str) -> str:
     return _identifier(value, "database user", _RESERVED_USERS)
 
 
+def instance_class_memory_gib(instance_class: str) -> int | None:
+    """Memory of an RDS instance class in GiB, or None when the class is not in the table."""
+    found = _CLASS.match(instance_class)
+    if not found:
+        return None
+    family, size = found["family"], found["size"]
+    if family in BURSTABLE_FAMILIES:
+        return BURSTABLE_MEMORY_GIB.get(size)
+    if not KNOWN_FAMILIES.match(family):
+        return None
+    if size == "large":
+        vcpus = 2
+    elif size == "xlarge":
+        vcpus = 4
+    elif size.endswith("xlarge") and size[: -len("xlarge")].isdigit():
+        vcpus = 4 * int(size[: -len("xlarge")])
+    else:
+        return None
+    return GIB_PER_VCPU[family[0]] * vcpus
+
+
+def max_connections(instance_class: str) -> int:
+    """PostgreSQL's default max_connections on ``instance_class`` (estimated, see RESERVED_MEMORY_*)."""
+    memory_gib = instance_class_memory_gib(instance_class)
+    if memory_gib is None:
+        raise ValueError(
+            f"instance class {instance_class!r} is not in the memory table (db.t3/t4g, and m/r/x families from "
+            "m5/r5 on); set max_connections explicitly"
+        )
+    memory_mib = memory_gib * 1024
+    usable_bytes = (memory_mib - max(memory_mib * RESERVED_MEMORY_FRACTION, RESERVED_MEMORY_MIN_MIB)) * MIB
+    return min(int(usable_bytes // POSTGRES_BYTES_PER_CONNECTION), POSTGRES_MAX_CONNECTIONS_CAP)
+
+
 # --- cache -------------------------------------------------------------------------------------
 
 
@@ -424,6 +479,7 @@ class CacheConfig(Strict):
         description="Node type, engine version and parameter changes apply at once; false: in the maintenance "
         "window, and plans show them until then. Off by default: no apply disturbs production in business hours.",
     )
+    alarms: CacheAlarmsConfig = Field(default_factory=CacheAlarmsConfig)
 
     @field_validator("node_type")
     @classmethod

@@ -14,10 +14,11 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from . import api_constraints, routing
+from .alarms import ServiceAlarmsConfig
 from .backends import BackendConfig, LocalBackendConfig
 from .base import Strict, each, match_pattern, valid_region
 from .compute import ComputeConfig, ServiceDeploymentConfig, ServiceScalingConfig, ServiceTaskConfig
-from .data import CacheConfig, DatabaseConfig, ServiceDataAccess, check_data_access
+from .data import CacheConfig, DatabaseConfig, ServiceDataAccess, check_data_access, instance_class_memory_gib
 from .edge import (
     BeanstalkConfig,
     FrontendConfig,
@@ -72,6 +73,7 @@ class ServiceConfig(Strict):
     data_access: ServiceDataAccess = Field(
         default_factory=ServiceDataAccess, description="Whether it uses the database/cache, and as which DB user."
     )
+    alarms: ServiceAlarmsConfig = Field(default_factory=ServiceAlarmsConfig)
 
     @field_validator("path_patterns")
     @classmethod
@@ -208,6 +210,24 @@ class EnvironmentConfig(Strict):
     def _edge(self) -> EnvironmentConfig:
         check_beanstalk_choice(self.compute.kind, self.beanstalk, self.database, self.cache, list(self.services))
         check_frontend_origin(self.frontend, self.alb.certificate_arn)
+        return self
+
+    @model_validator(mode="after")
+    def _connections_alarm(self) -> EnvironmentConfig:
+        database = self.database
+        if (
+            self.monitoring.enabled
+            and database is not None
+            and database.alarms.max_connections is None
+            and instance_class_memory_gib(database.instance_class) is None
+        ):
+            raise FieldError(
+                f"is required for instance class {database.instance_class}: the connections alarm needs the "
+                "database's max_connections, and the platform can estimate it only for db.t3/t4g and the m/r/x "
+                "families from m5/r5 on (or set monitoring.enabled = false)",
+                path=("database", "alarms", "max_connections"),
+                value=None,
+            )
         return self
 
     @model_validator(mode="after")

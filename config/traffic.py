@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .alarms import LoadBalancerAlarmsConfig
 from .base import Strict, certificate_region, ipv4_network, valid_certificate_arn, valid_url_path
 from .errors import FieldError
 
@@ -87,6 +88,7 @@ class AlbConfig(Strict):
         "Unset: plain HTTP on 80 only.",
     )
     access_logs: AccessLogsConfig = Field(default_factory=AccessLogsConfig)
+    alarms: LoadBalancerAlarmsConfig = Field(default_factory=LoadBalancerAlarmsConfig)
 
     @field_validator("idle_timeout_seconds")
     @classmethod

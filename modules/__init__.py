@@ -16,15 +16,7 @@ from .database import Database, DatabaseProps
 from .frontend import Frontend, FrontendProps
 from .kms import PlatformKey, PlatformKeyProps
 from .load_balancer import LoadBalancer, LoadBalancerProps, ServiceTarget, TargetProps
-from .monitoring import (
-    BeanstalkAlarms,
-    CacheAlarms,
-    DatabaseAlarms,
-    LoadBalancerAlarms,
-    Monitoring,
-    MonitoringProps,
-    ServiceAlarms,
-)
+from .monitoring import Monitoring
 from .network import Network, NetworkProps
 from .provider import AwsProviders, AwsProviderVersion, BackendProps, ProviderProps, aws_provider, state_backend
 from .registry import Registry, RegistryProps
@@ -37,10 +29,8 @@ __all__ = [
     "AwsProviders",
     "BackendProps",
     "Beanstalk",
-    "BeanstalkAlarms",
     "BeanstalkProps",
     "Cache",
-    "CacheAlarms",
     "CacheConnection",
     "CacheProps",
     "CapacityShare",
@@ -48,18 +38,15 @@ __all__ = [
     "ClusterProps",
     "ContainerHealthCheck",
     "Database",
-    "DatabaseAlarms",
     "DatabaseConnection",
     "DatabaseProps",
     "EnvironmentSecret",
     "Frontend",
     "FrontendProps",
     "LoadBalancer",
-    "LoadBalancerAlarms",
     "LoadBalancerProps",
     "ManagedRuleGroup",
     "Monitoring",
-    "MonitoringProps",
     "Network",
     "NetworkProps",
     "PlatformKey",
@@ -70,7 +57,6 @@ __all__ = [
     "SecurityGroups",
     "SecurityGroupsProps",
     "Service",
-    "ServiceAlarms",
     "ServiceAutoscaling",
     "ServiceProps",
     "ServiceTarget",

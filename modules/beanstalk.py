@@ -24,9 +24,12 @@ from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
+from config.alarms import LoadBalancerAlarmsConfig
 from config.naming import IAM_ROLE_NAME_MAX, resource_name
 
+from .block import Alarm, AlarmPolicy, Block, Comparison, Statistic
 from .iam import Statement, allow, decrypt_via, service_role
+from .load_balancer import load_balancer_alarms
 from .provider import AwsProviders
 
 DeploymentPolicy = Literal["RollingWithAdditionalBatch", "Immutable"]
@@ -162,9 +165,11 @@ class BeanstalkProps:
     """Application version to run. Unset: the pipeline deploys versions (eb deploy /
     update-environment) and Terraform ignores which one runs; a new environment starts with
     Beanstalk's sample application."""
+    alarms: LoadBalancerAlarmsConfig = field(default_factory=LoadBalancerAlarmsConfig)
+    """When the 5xx alarms of the environment's own load balancer fire."""
 
 
-class Beanstalk(Construct):
+class Beanstalk(Block):
     """Beanstalk application and environment: ALB in the public subnets, instances in the private
     ones with IMDSv2 only, rolling deployments, managed updates and CloudWatch log streaming."""
 
@@ -183,6 +188,7 @@ class Beanstalk(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: BeanstalkProps) -> None:
         super().__init__(scope, construct_id)
+        self._props = props
         _validate(props)
         self.application_name = resource_name(props.project, props.environment, "eb", max_length=100)
         self.environment_name = resource_name(props.project, props.environment, "web", max_length=ENVIRONMENT_NAME_MAX)
@@ -262,6 +268,27 @@ class Beanstalk(Construct):
         self.load_balancer_arn = Fn.element(self.environment.load_balancers, 0)
         # CloudWatch's LoadBalancer dimension is the part of the ALB ARN after "loadbalancer/".
         self.load_balancer_arn_suffix = Fn.element(Fn.split(":loadbalancer/", self.load_balancer_arn), 1)
+
+    def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
+        """5xx of the environment's own load balancer (its target groups are Beanstalk's: the
+        environment-health alarm covers them), and the environment's health when enhanced health
+        reports it."""
+        found = load_balancer_alarms(self.load_balancer_arn_suffix, self._props.alarms)
+        if self._props.enhanced_health:
+            found.append(
+                Alarm(
+                    construct_id="eb-health",
+                    namespace="AWS/ElasticBeanstalk",
+                    metric="EnvironmentHealth",
+                    dimensions={"EnvironmentName": self.environment_name},
+                    # 0 Ok, 1 Info, 5 Unknown, 10 No data, 15 Warning, 20 Degraded, 25 Severe.
+                    threshold=20,
+                    comparison=Comparison.AT_OR_ABOVE,
+                    statistic=Statistic.MAXIMUM,
+                    description="Beanstalk environment health is Degraded or Severe",
+                )
+            )
+        return found
 
     def _settings(self, props: BeanstalkProps) -> list[tuple[str, str, str]]:
         """Every option setting as (namespace, option name, value)."""

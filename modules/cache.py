@@ -15,8 +15,9 @@ AUTH token or as IAM-authenticated RBAC users:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -32,6 +33,9 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
+from config.alarms import CacheAlarmsConfig
+
+from .block import Alarm, AlarmPolicy, Block, DiagramNode, Signal, Statistic
 from .iam import Statement, allow, secret_read_statements
 from .provider import AwsProviders
 
@@ -40,6 +44,8 @@ REPLICATION_GROUP_ID_MAX = 40
 TOKEN_LENGTH = 64
 # Read/write on every key, nothing that can wipe or reconfigure the cache (FLUSHALL, CONFIG, KEYS...).
 SERVICE_ACCESS_STRING = "on ~* +@all -@dangerous"
+# ElastiCache names a replication group's clusters <group id>-001, -002, ...
+MEMBER_CLUSTER_FORMAT = "{group}-{index:03d}"
 _USER_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
@@ -84,6 +90,8 @@ class CacheProps:
     """Changes apply at once; false: in the maintenance window (and plans show them until then)."""
     secret_recovery_window_days: int = 30
     """Recovery window of the token secret; 0 deletes it at once (so the name is free for a rebuild)."""
+    alarms: CacheAlarmsConfig = field(default_factory=CacheAlarmsConfig)
+    """When each node's CPU, memory and evictions alarms fire."""
 
 
 def parameter_group_family(engine: str, engine_version: str) -> str:
@@ -92,14 +100,23 @@ def parameter_group_family(engine: str, engine_version: str) -> str:
     return f"{engine}{major}.x" if (engine, major) == ("redis", "6") else f"{engine}{major}"
 
 
-class Cache(Construct):
+class Cache(Block):
     """Subnet group, slow-log group, credentials (token secret or IAM user group), replication group."""
+
+    stateful_types = frozenset(
+        {"aws_elasticache_replication_group", "aws_secretsmanager_secret", "aws_cloudwatch_log_group"}
+    )
+    diagram_nodes: ClassVar[Mapping[str, DiagramNode]] = {
+        "aws_elasticache_replication_group": DiagramNode("ElastiCache")
+    }
 
     replication_group: ElasticacheReplicationGroup
     primary_endpoint_address: str
     """Hostname of the primary (writes); follows failover."""
     reader_endpoint_address: str
     """Hostname spreading reads over the replicas."""
+    group_id: str
+    """Replication group id: its nodes are the clusters ``<group_id>-001``, ``-002``, ..."""
     port: int
     auth: Literal["token", "iam"]
     auth_token_secret_arn: str | None
@@ -116,6 +133,7 @@ class Cache(Construct):
         self.port = CACHE_PORT
         self.auth = props.auth
         group_id = f"{props.name}-cache"
+        self.group_id = group_id
 
         subnet_group = ElasticacheSubnetGroup(
             self,
@@ -189,6 +207,45 @@ class Cache(Construct):
         )
         self.primary_endpoint_address = self.replication_group.primary_endpoint_address
         self.reader_endpoint_address = self.replication_group.reader_endpoint_address
+
+    def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
+        """Engine CPU, memory and evictions of every node (the group's clusters ``<id>-001``, ...)."""
+        settings = self._props.alarms
+        found: list[Alarm] = []
+        for index in range(1, self._props.num_cache_clusters + 1):
+            node = f"{index:03d}"
+            # The group id by reference, so alarms wait for the group (and follow it if it is renamed).
+            group = self.replication_group.replication_group_id
+            dimensions = {"CacheClusterId": MEMBER_CLUSTER_FORMAT.format(group=group, index=index)}
+            found += [
+                Alarm(
+                    construct_id=f"redis-cpu-{node}",
+                    namespace="AWS/ElastiCache",
+                    metric="EngineCPUUtilization",
+                    dimensions=dimensions,
+                    threshold=settings.cpu_percent,
+                    description=f"Cache node {node}: engine CPU above {settings.cpu_percent} %",
+                ),
+                Alarm(
+                    construct_id=f"redis-memory-{node}",
+                    namespace="AWS/ElastiCache",
+                    metric="DatabaseMemoryUsagePercentage",
+                    dimensions=dimensions,
+                    threshold=settings.memory_percent,
+                    description=f"Cache node {node}: memory above {settings.memory_percent} %",
+                ),
+                Alarm(
+                    construct_id=f"redis-evictions-{node}",
+                    namespace="AWS/ElastiCache",
+                    metric="Evictions",
+                    dimensions=dimensions,
+                    threshold=settings.evictions,
+                    statistic=Statistic.SUM,
+                    signal=Signal.SPARSE,
+                    description=f"Cache node {node}: more than {settings.evictions} evictions per period",
+                ),
+            ]
+        return found
 
     def _token(self, props: CacheProps, group_id: str) -> str:
         secret = SecretsmanagerSecret(

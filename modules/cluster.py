@@ -14,6 +14,8 @@ from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import (
 from cdktf_cdktf_provider_aws.service_discovery_http_namespace import ServiceDiscoveryHttpNamespace
 from constructs import Construct
 
+from .block import Block
+
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 
@@ -44,7 +46,7 @@ class ClusterProps:
     """Default placement of tasks, keyed by FARGATE / FARGATE_SPOT: on-demand Fargate only."""
 
 
-class Cluster(Construct):
+class Cluster(Block):
     """An ECS cluster with both Fargate capacity providers and a Service Connect namespace."""
 
     cluster: EcsCluster

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -24,6 +26,10 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
+from config.alarms import DatabaseAlarmsConfig
+from config.data import max_connections
+
+from .block import Alarm, AlarmPolicy, Block, Comparison, DiagramNode, Signal, Statistic
 from .iam import Statement, allow, secret_read_statements, service_role
 from .provider import AwsProviders
 
@@ -34,6 +40,7 @@ MONITORING_INTERVALS_SECONDS = (0, 1, 5, 10, 15, 30, 60)
 REPLICA_BACKUPS_MIN_MAJOR = 14
 _DB_USER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 PROXY_USER_PASSWORD_LENGTH = 40
+GIB = 1024**3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,10 +137,18 @@ class DatabaseProps:
     """CloudWatch Database Insights mode, set explicitly (AWS moves Performance Insights to it in 2026)."""
     secret_recovery_window_days: int = 30
     """Recovery window of the secrets this module creates (proxy users on AWS provider 5.x)."""
+    alarms: DatabaseAlarmsConfig = field(default_factory=DatabaseAlarmsConfig)
+    """When the instance's CPU, free-storage and connections alarms fire."""
 
 
-class Database(Construct):
+class Database(Block):
     """DB subnet group, parameter group, log groups, monitoring role, instance, replica, proxy."""
+
+    stateful_types = frozenset({"aws_db_instance", "aws_secretsmanager_secret", "aws_cloudwatch_log_group"})
+    diagram_nodes: ClassVar[Mapping[str, DiagramNode]] = {
+        "aws_db_proxy": DiagramNode("RDS Proxy"),
+        "aws_db_instance": DiagramNode("RDS PostgreSQL"),
+    }
 
     instance: DbInstance
     identifier: str
@@ -311,6 +326,43 @@ class Database(Construct):
         self.proxy_resource_id = None
         if props.proxy:
             self._proxy(props)
+
+    def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
+        """CPU, free storage and connections (against the class's max_connections) of the primary."""
+        settings, props = self._props.alarms, self._props
+        dimensions = {"DBInstanceIdentifier": self.identifier}
+        free_gib = settings.free_storage_threshold_gib(props.allocated_storage_gib)
+        limit = settings.max_connections or max_connections(props.instance_class)
+        return [
+            Alarm(
+                construct_id="rds-cpu",
+                namespace="AWS/RDS",
+                metric="CPUUtilization",
+                dimensions=dimensions,
+                threshold=settings.cpu_percent,
+                description=f"RDS CPU above {settings.cpu_percent} %",
+            ),
+            Alarm(
+                construct_id="rds-free-storage",
+                namespace="AWS/RDS",
+                metric="FreeStorageSpace",
+                dimensions=dimensions,
+                threshold=free_gib * GIB,
+                comparison=Comparison.BELOW,
+                statistic=Statistic.MINIMUM,
+                signal=Signal.STORAGE,
+                description=f"RDS free storage below {free_gib:g} GiB",
+            ),
+            Alarm(
+                construct_id="rds-connections",
+                namespace="AWS/RDS",
+                metric="DatabaseConnections",
+                dimensions=dimensions,
+                threshold=math.floor(limit * settings.connections_percent / 100),
+                statistic=Statistic.MAXIMUM,
+                description=f"RDS connections above {settings.connections_percent} % of max_connections ({limit})",
+            ),
+        ]
 
     def _log_groups(self, construct_id: str, identifier: str, props: DatabaseProps) -> list[Any]:
         return [

@@ -37,6 +37,7 @@ from constructs import Construct
 from config.edge import DEFAULT_CONTENT_SECURITY_POLICY
 from config.naming import resource_name
 
+from .block import Block
 from .bucket import LOG_NONCURRENT_VERSION_DAYS, private_bucket, tls_only_policy
 from .iam import allow
 
@@ -114,9 +115,11 @@ class FrontendProps:
     """Days before S3 deletes a log object."""
 
 
-class Frontend(Construct):
+class Frontend(Block):
     """Private, versioned, encrypted bucket; CloudFront reads it through an Origin Access Control
     (the bucket policy names this distribution only) and serves it over HTTPS with security headers."""
+
+    stateful_types = frozenset({"aws_s3_bucket"})
 
     bucket: S3Bucket
     bucket_name: str

@@ -12,6 +12,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.kms_replica_key import KmsReplicaKey
 from constructs import Construct
 
+from .block import Block
 from .iam import Statement, allow, policy_document
 from .provider import AwsProviders
 
@@ -57,11 +58,13 @@ def _logs_statement(partition: str, region: str, account: str) -> Statement:
     )
 
 
-class PlatformKey(Construct):
+class PlatformKey(Block):
     """A symmetric, multi-Region, yearly-rotated key with an alias. Its policy delegates to IAM (the
     account root) and lets CloudWatch Logs and, if asked, CloudFront use it under conditions naming
     this account. Services that use KMS through grants (RDS, ElastiCache, ECR, Secrets Manager, S3)
     need no statement: the caller's IAM permissions decide."""
+
+    stateful_types = frozenset({"aws_kms_key"})
 
     key: KmsKey
     arn: str

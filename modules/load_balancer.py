@@ -29,8 +29,10 @@ from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from constructs import Construct
 
+from config.alarms import LoadBalancerAlarmsConfig
 from config.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX, resource_name
 
+from .block import Alarm, AlarmPolicy, Block, Signal, Statistic
 from .bucket import LOG_NONCURRENT_VERSION_DAYS, private_bucket, tls_only_policy
 from .iam import allow
 
@@ -165,6 +167,28 @@ class LoadBalancerProps:
     only encryption ALB access logs support)."""
     access_logs_expiry_days: int = 365
     """Days before S3 deletes an access-log object."""
+    alarms: LoadBalancerAlarmsConfig = field(default_factory=LoadBalancerAlarmsConfig)
+    """When the 5xx alarms fire."""
+
+
+def load_balancer_alarms(arn_suffix: str, settings: LoadBalancerAlarmsConfig) -> list[Alarm]:
+    """5xx from the targets and from the load balancer itself (no healthy target, timeouts)."""
+    return [
+        Alarm(
+            construct_id=construct_id,
+            namespace="AWS/ApplicationELB",
+            metric=metric,
+            dimensions={"LoadBalancer": arn_suffix},
+            threshold=threshold,
+            statistic=Statistic.SUM,
+            signal=Signal.SPARSE,
+            description=f"More than {threshold} {what} per period",
+        )
+        for construct_id, metric, threshold, what in (
+            ("alb-target-5xx", "HTTPCode_Target_5XX_Count", settings.target_5xx_count, "5xx from the targets"),
+            ("alb-elb-5xx", "HTTPCode_ELB_5XX_Count", settings.elb_5xx_count, "5xx from the load balancer itself"),
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -176,8 +200,10 @@ class ServiceTarget:
     listener_rule: LbListenerRule
 
 
-class LoadBalancer(Construct):
+class LoadBalancer(Block):
     """ALB with a fixed 404 JSON default response, path/host rules per service, and access logs."""
+
+    stateful_types = frozenset({"aws_s3_bucket"})
 
     alb: Lb
     dns_name: str
@@ -192,6 +218,7 @@ class LoadBalancer(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: LoadBalancerProps) -> None:
         super().__init__(scope, construct_id)
         _validate(props)
+        self._alarm_settings = props.alarms
         name = resource_name(props.project, props.environment, "alb", max_length=ALB_NAME_MAX)
 
         self.access_logs_bucket = None
@@ -305,6 +332,9 @@ class LoadBalancer(Construct):
             tags={"Name": f"{props.project}-{props.environment}-{service}", "service": service},
         )
         return ServiceTarget(target_group=group, listener_rule=rule)
+
+    def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
+        return load_balancer_alarms(self.arn_suffix, self._alarm_settings)
 
     def _log_bucket(self, props: LoadBalancerProps) -> tuple[S3Bucket, S3BucketPolicy]:
         # ALB access logs support only S3-managed keys (SSE-S3), not KMS.

@@ -22,6 +22,7 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from .block import Block
 from .iam import allow, service_role
 
 NatStrategy = Literal["none", "single", "per_az"]
@@ -63,8 +64,10 @@ class NetworkProps:
     """Interface endpoint services (``ecr.api``, ``logs``...) in the private-app subnets."""
 
 
-class Network(Construct):
+class Network(Block):
     """VPC, three subnet tiers, IGW, NAT, route tables, flow logs, locked default SG, endpoints."""
+
+    stateful_types = frozenset({"aws_cloudwatch_log_group"})
 
     vpc_id: str
     vpc_cidr: str

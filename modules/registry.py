@@ -14,6 +14,8 @@ from cdktf_cdktf_provider_aws.ecr_repository import (
 )
 from constructs import Construct
 
+from .block import Block
+
 
 @dataclass(frozen=True, kw_only=True)
 class RegistryProps:
@@ -64,8 +66,10 @@ def lifecycle_policy(untagged_expiry_days: int, keep_tagged_images: int) -> str:
     return json.dumps({"rules": rules}, sort_keys=True)
 
 
-class Registry(Construct):
+class Registry(Block):
     """An ECR repository with IMMUTABLE tags, scan on push, encryption and a lifecycle policy."""
+
+    stateful_types = frozenset({"aws_ecr_repository"})
 
     repository: EcrRepository
     url: str

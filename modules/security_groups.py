@@ -11,6 +11,8 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from .block import Block
+
 SecurityGroupMode = Literal["tiered", "shared"]
 Direction = Literal["in", "out"]
 RULE_TYPES: dict[Direction, type[VpcSecurityGroupIngressRule] | type[VpcSecurityGroupEgressRule]] = {
@@ -59,7 +61,7 @@ class SecurityGroupsProps:
     """Port the cache listens on (Redis)."""
 
 
-class SecurityGroups(Construct):
+class SecurityGroups(Block):
     """The platform's security groups, built from standalone rule resources (no inline rules, so no
     dependency cycles and no churn between rules managed in two places).
 

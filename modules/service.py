@@ -34,8 +34,10 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from config.alarms import ServiceAlarmsConfig
 from config.naming import IAM_ROLE_NAME_MAX
 
+from .block import Alarm, AlarmPolicy, Block, Statistic
 from .cluster import Cluster
 from .iam import Statement, allow, policy_document, service_role
 from .registry import Registry
@@ -46,6 +48,10 @@ PORT_NAME = "http"
 TMP_VOLUME = "tmp"
 
 ImageDeploys = Literal["terraform", "pipeline"]
+
+# How long targets must stay unhealthy before the unhealthy-host alarm fires (longer than a rolling
+# deployment keeps a starting or draining target unhealthy).
+UNHEALTHY_SUSTAINED_SECONDS = 300
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,6 +158,8 @@ class ServiceProps:
     execution_policy_statements: list[Statement] = field(default_factory=list)
     """More that ECS needs to start the task, e.g. reading secrets whose ARNs are Terraform references
     (``secrets`` values that are literal ARNs are granted automatically)."""
+    alarms: ServiceAlarmsConfig = field(default_factory=ServiceAlarmsConfig)
+    """When the service's CPU, memory and unhealthy-target alarms fire."""
 
 
 def secret_policy_resource(arn: str) -> str:
@@ -178,8 +186,10 @@ def execution_policy(*, repository_arn: str, log_group_arn: str, secrets: dict[s
     return statements
 
 
-class Service(Construct):
+class Service(Block):
     """A Fargate service behind its target group, with its own log group, roles, task definition and scaling."""
+
+    stateful_types = frozenset({"aws_cloudwatch_log_group"})
 
     task_role: IamRole
     """Role the application assumes; no permissions by default. Attach policies to it (e.g. IAM DB auth)."""
@@ -194,6 +204,7 @@ class Service(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: ServiceProps) -> None:
         super().__init__(scope, construct_id)
         _validate(props)
+        self._props = props
         prefix = props.resource_prefix
 
         self.log_group = CloudwatchLogGroup(
@@ -333,6 +344,46 @@ class Service(Construct):
         self.autoscaling_target = None
         if props.autoscaling is not None:
             self._autoscaling(props, props.autoscaling)
+
+    def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
+        """CPU and memory of the service, and targets of its target group that stay unhealthy."""
+        props, settings = self._props, self._props.alarms
+        dimensions = {"ClusterName": props.cluster.name, "ServiceName": self.service_name}
+        found = [
+            Alarm(
+                construct_id=f"ecs-{short}-{props.name}",
+                namespace="AWS/ECS",
+                metric=metric,
+                dimensions=dimensions,
+                threshold=threshold,
+                description=f"{props.name}: {short} above {threshold} %",
+            )
+            for metric, short, threshold in (
+                ("CPUUtilization", "cpu", settings.cpu_percent),
+                ("MemoryUtilization", "memory", settings.memory_percent),
+            )
+        ]
+        # A rolling deployment briefly has targets failing health checks while they start or drain:
+        # the fewest unhealthy targets seen in a period (Minimum), over a sustained stretch, fires
+        # only when targets stay unhealthy, not on every deployment.
+        periods = policy.periods_for(UNHEALTHY_SUSTAINED_SECONDS)
+        found.append(
+            Alarm(
+                construct_id=f"unhealthy-{props.name}",
+                namespace="AWS/ApplicationELB",
+                metric="UnHealthyHostCount",
+                dimensions={
+                    "LoadBalancer": props.load_balancer_arn_suffix,
+                    "TargetGroup": props.target_group_arn_suffix,
+                },
+                threshold=settings.unhealthy_hosts,
+                statistic=Statistic.MINIMUM,
+                evaluation_periods=periods,
+                description=f"{props.name}: more than {settings.unhealthy_hosts} unhealthy targets for "
+                f"{periods * policy.period_seconds // 60} minutes in a row",
+            )
+        )
+        return found
 
     def _container(self, props: ServiceProps) -> dict[str, Any]:
         container: dict[str, Any] = {

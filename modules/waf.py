@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
+from .block import Block
 from .provider import AwsProviders
 
 Scope = Literal["REGIONAL", "CLOUDFRONT"]
@@ -100,8 +101,10 @@ def _rule(index: int, group: ManagedRuleGroup, acl_name: str) -> Wafv2WebAclRule
     )
 
 
-class WebAcl(Construct):
+class WebAcl(Block):
     """A web ACL allowing what no managed rule blocks, its association (REGIONAL), and its logs."""
+
+    stateful_types = frozenset({"aws_cloudwatch_log_group"})
 
     acl: Wafv2WebAcl
     arn: str

@@ -118,6 +118,7 @@ def build_fargate(
                 )
                 if scaling.autoscaling
                 else None,
+                alarms=service.alarms,
             ),
         )
     repository_outputs(stack, repositories)
@@ -256,6 +257,7 @@ def build_beanstalk(
             },
             secrets_kms_key_arns=kms_keys,
             ecr_repository_arns=[repository.arn for repository in repositories.values()],
+            alarms=settings.alarms,
         ),
     )
     TerraformOutput(stack, "beanstalk_cname", value=beanstalk.cname, description="Beanstalk environment CNAME")

@@ -107,6 +107,7 @@ def build_data_tier(
                 apply_immediately=db.apply_immediately,
                 database_insights=db.database_insights,
                 secret_recovery_window_days=config.secrets.recovery_window_days,
+                alarms=db.alarms,
             ),
         )
         TerraformOutput(stack, "database_address", value=database.address, description="RDS primary hostname")
@@ -157,6 +158,7 @@ def build_data_tier(
                 auto_minor_version_upgrade=cc.auto_minor_version_upgrade,
                 apply_immediately=cc.apply_immediately,
                 secret_recovery_window_days=config.secrets.recovery_window_days,
+                alarms=cc.alarms,
             ),
         )
         TerraformOutput(

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf import TerraformOutput, TerraformStack
 
 from config import EnvironmentConfig
-from modules import (
-    Beanstalk,
-    BeanstalkAlarms,
-    CacheAlarms,
-    DatabaseAlarms,
-    Frontend,
-    FrontendProps,
-    LoadBalancer,
-    LoadBalancerAlarms,
-    Monitoring,
-    MonitoringProps,
-    Service,
-    ServiceAlarms,
-)
-
-from .data import DataTier
+from modules import Frontend, FrontendProps, Monitoring
+from modules.block import Block
 
 
 def build_frontend(
@@ -74,80 +62,12 @@ def build_frontend(
     return site
 
 
-def build_monitoring(
-    stack: TerraformStack,
-    config: EnvironmentConfig,
-    *,
-    load_balancer: LoadBalancer | None,
-    cluster_name: str | None,
-    services: dict[str, Service],
-    data: DataTier,
-    beanstalk: Beanstalk | None,
-) -> Monitoring | None:
-    """The alarm topic and the alarms of every tier this environment has."""
-    settings = config.monitoring
-    if not settings.enabled:
+def build_monitoring(stack: TerraformStack, config: EnvironmentConfig, watched: Sequence[Block]) -> Monitoring | None:
+    """The alarm topic, and the alarms every block in ``watched`` declares."""
+    if not config.monitoring.enabled:
         return None
-    limits = settings.thresholds
-    # Beanstalk's own ALB (its target groups are Beanstalk's: the environment-health alarm covers
-    # them), else the platform ALB with one unhealthy-host alarm per service.
-    alb_suffix: str | None = None
-    target_groups: dict[str, str] = {}
-    if beanstalk is not None:
-        alb_suffix = beanstalk.load_balancer_arn_suffix
-    elif load_balancer is not None:
-        alb_suffix = load_balancer.arn_suffix
-        target_groups = {name: target.target_group.arn_suffix for name, target in load_balancer.services.items()}
-    database, cache = data.database, data.cache
-    watched = Monitoring(
-        stack,
-        "monitoring",
-        props=MonitoringProps(
-            name=config.stack_name,
-            alarm_emails=list(settings.alarm_emails),
-            kms_key_arn=settings.kms_key_arn,
-            period_seconds=settings.period_seconds,
-            evaluation_periods=settings.evaluation_periods,
-            database=DatabaseAlarms(
-                instance_identifier=database.identifier,
-                instance_class=config.database.instance_class,
-                cpu_percent=limits.rds_cpu_percent,
-                free_storage_threshold_gib=limits.free_storage_threshold_gib(config.database.allocated_storage_gib),
-                connections_percent=limits.rds_connections_percent,
-                max_connections=limits.rds_max_connections,
-            )
-            if database is not None and config.database is not None
-            else None,
-            load_balancer=LoadBalancerAlarms(
-                arn_suffix=alb_suffix,
-                target_group_arn_suffixes=target_groups,
-                target_5xx_count=limits.alb_target_5xx_count,
-                elb_5xx_count=limits.alb_elb_5xx_count,
-                unhealthy_hosts=limits.unhealthy_hosts,
-            )
-            if alb_suffix is not None
-            else None,
-            services=ServiceAlarms(
-                cluster_name=cluster_name,
-                service_names={name: service.service_name for name, service in services.items()},
-                cpu_percent=limits.ecs_cpu_percent,
-                memory_percent=limits.ecs_memory_percent,
-            )
-            if cluster_name is not None and services
-            else None,
-            cache=CacheAlarms(
-                replication_group_id=cache.replication_group.replication_group_id,
-                node_count=config.cache.num_cache_clusters,
-                cpu_percent=limits.redis_cpu_percent,
-                memory_percent=limits.redis_memory_percent,
-                evictions=limits.redis_evictions,
-            )
-            if cache is not None and config.cache is not None
-            else None,
-            beanstalk=BeanstalkAlarms(environment_name=beanstalk.environment_name)
-            if beanstalk is not None and config.beanstalk is not None and config.beanstalk.enhanced_health
-            else None,
-        ),
+    monitoring = Monitoring(
+        stack, "monitoring", settings=config.monitoring, name=config.stack_name, watched=list(watched)
     )
-    TerraformOutput(stack, "alarm_topic_arn", value=watched.topic_arn, description="SNS topic every alarm notifies")
-    return watched
+    TerraformOutput(stack, "alarm_topic_arn", value=monitoring.topic_arn, description="SNS topic every alarm notifies")
+    return monitoring

@@ -22,6 +22,7 @@ from modules import (
     aws_provider,
     state_backend,
 )
+from modules.block import Block
 from modules.provider import BINDINGS_AWS_PROVIDER
 
 from .compute import build_beanstalk, build_fargate
@@ -102,15 +103,18 @@ class PlatformStack(TerraformStack):
             kms_key_arn=key_arn,
             web_acl_arn=self.web_acls.cloudfront_arn,
         )
-        self.monitoring = build_monitoring(
-            self,
-            config,
-            load_balancer=self.load_balancer,
-            cluster_name=self.cluster.name if self.cluster else None,
-            services=self.services,
-            data=self.data,
-            beanstalk=self.beanstalk,
-        )
+        watched: list[Block] = [
+            block
+            for block in (
+                self.data.database,
+                self.load_balancer,
+                self.beanstalk,
+                *self.services.values(),
+                self.data.cache,
+            )
+            if block is not None
+        ]
+        self.monitoring = build_monitoring(self, config, watched)
 
 
 def backend_props(config: EnvironmentConfig, backend: BackendChoice) -> BackendProps:

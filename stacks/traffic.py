@@ -51,6 +51,7 @@ def build_traffic(
             certificate_arn=alb.certificate_arn,
             access_logs_enabled=alb.access_logs.enabled,
             access_logs_expiry_days=alb.access_logs.expiry_days,
+            alarms=alb.alarms,
             targets={
                 name: TargetProps(
                     port=service.container_port,

@@ -13,7 +13,7 @@ from cdktf import App
 
 from config import EnvironmentConfig, parse_environment
 from config.backends import S3BackendConfig
-from modules.monitoring import UNHEALTHY_SUSTAINED_SECONDS
+from modules.service import UNHEALTHY_SUSTAINED_SECONDS
 from stacks import PlatformStack
 from tests.synth import Json, only, resources, synth_stack
 

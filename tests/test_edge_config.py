@@ -70,7 +70,6 @@ def test_defaults_without_any_edge_table(env_data: dict[str, Data]) -> None:
     assert config.frontend.default_root_object == "index.html"
     assert not config.frontend.api_origin
     assert config.beanstalk is None
-    assert config.monitoring.thresholds.rds_cpu_percent == 80
     assert config.monitoring.alarm_emails == []
 
 
@@ -84,14 +83,6 @@ def test_custom_domain_with_us_east_1_certificate_is_accepted(env_data: dict[str
 
     assert config.frontend.aliases == ["www.example.com", "example.com"]
     assert config.frontend.price_class == "PriceClass_All"
-
-
-def test_free_storage_threshold_is_a_share_of_allocated_storage_unless_absolute(env_data: dict[str, Data]) -> None:
-    share = parse(dev(env_data, monitoring={"thresholds": {"rds_free_storage_percent": 25}}))
-    absolute = parse(dev(env_data, monitoring={"thresholds": {"rds_free_storage_gib": 7}}))
-
-    assert share.monitoring.thresholds.free_storage_threshold_gib(100) == 25.0
-    assert absolute.monitoring.thresholds.free_storage_threshold_gib(100) == 7.0
 
 
 def test_beanstalk_secrets_split_json_keys_from_the_arn(env_data: dict[str, Data]) -> None:
@@ -312,26 +303,6 @@ def test_fails_on_bad_beanstalk_settings(env_data: dict[str, Data], beanstalk: D
 
 
 # --- monitoring failures -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("thresholds", "match"),
-    [
-        ({"rds_cpu_percent": 0}, r"thresholds\.rds_cpu_percent = 0: must be between 1 and 100 %, got 0"),
-        ({"rds_cpu_percent": 101}, r"thresholds\.rds_cpu_percent = 101: must be between 1 and 100 %"),
-        ({"rds_connections_percent": 150}, r"thresholds\.rds_connections_percent = 150: must be between 1 and 100 %"),
-        ({"rds_free_storage_percent": 100}, r"thresholds\.rds_free_storage_percent = 100: must be between 1 and 99 %"),
-        ({"rds_free_storage_gib": 0}, r"thresholds\.rds_free_storage_gib = 0: must be between 1 and 65536 GiB"),
-        ({"ecs_memory_percent": -5}, r"thresholds\.ecs_memory_percent = -5: must be between 1 and 100 %"),
-        ({"redis_memory_percent": 120}, r"thresholds\.redis_memory_percent = 120"),
-        ({"alb_target_5xx_count": -1}, r"thresholds\.alb_target_5xx_count = -1: must be between 0 and 1000000"),
-        ({"unhealthy_hosts": -1}, r"thresholds\.unhealthy_hosts = -1: must be between 0 and 1000"),
-        ({"rds_max_connections": 0}, r"thresholds\.rds_max_connections = 0: must be between 1 and"),
-        ({"cpu": 80}, r"thresholds\.cpu = 80: unknown key; allowed keys here: rds_cpu_percent"),
-    ],
-)
-def test_fails_when_alarm_threshold_is_out_of_range(env_data: dict[str, Data], thresholds: Data, match: str) -> None:
-    fails(dev(env_data, monitoring={"thresholds": thresholds}), r"monitoring\." + match)
 
 
 @pytest.mark.parametrize(

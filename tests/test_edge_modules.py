@@ -1,4 +1,4 @@
-"""Tier 2: the frontend, Beanstalk and monitoring constructs on synthesized JSON (stand-in ids)."""
+"""Tier 2: the frontend and Beanstalk constructs on synthesized JSON (stand-in ids)."""
 
 from __future__ import annotations
 
@@ -12,22 +12,14 @@ from config import load_environment
 from config.edge import check_beanstalk_choice
 from modules import (
     Beanstalk,
-    BeanstalkAlarms,
     BeanstalkProps,
-    CacheAlarms,
     CacheConnection,
-    DatabaseAlarms,
     DatabaseConnection,
     EnvironmentSecret,
     Frontend,
     FrontendProps,
-    LoadBalancerAlarms,
-    Monitoring,
-    MonitoringProps,
-    ServiceAlarms,
 )
 from modules.frontend import ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED, CACHING_OPTIMIZED
-from modules.monitoring import max_connections
 from tests.synth import Json, only, ref, resources, synth_construct
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -584,185 +576,3 @@ def test_example_synthesizes_through_the_beanstalk_construct() -> None:
     assert options["aws:elasticbeanstalk:environment:process:default", "HealthCheckPath"] == "/health"
     assert options["aws:elasticbeanstalk:application:environment", "RDS_USERNAME"] == "web_app"
     assert options["aws:elasticbeanstalk:cloudwatch:logs", "RetentionInDays"] == "30"
-
-
-# --- monitoring --------------------------------------------------------------------------------
-
-TARGET_GROUPS = {
-    "movie-service": "targetgroup/netflux-unit-movie/1",
-    "customer-service": "targetgroup/netflux-unit-cust/2",
-}
-
-
-def monitoring_props(**overrides: Any) -> MonitoringProps:
-    values: dict[str, Any] = {
-        "name": "netflux-unit",
-        "alarm_emails": ["ops@example.com", "oncall@example.com"],
-        "period_seconds": 60,
-        "evaluation_periods": 5,
-        "database": DatabaseAlarms(
-            instance_identifier="netflux-unit-postgres",
-            instance_class="db.m7g.large",
-            cpu_percent=75,
-            free_storage_threshold_gib=4,
-            connections_percent=90,
-        ),
-        "load_balancer": LoadBalancerAlarms(
-            arn_suffix="app/netflux-unit-alb/abc", target_group_arn_suffixes=TARGET_GROUPS, target_5xx_count=7
-        ),
-        "services": ServiceAlarms(
-            cluster_name="netflux-unit",
-            service_names={"movie-service": "movie-service", "customer-service": "customer-service"},
-            cpu_percent=70,
-            memory_percent=65,
-        ),
-        "cache": CacheAlarms(replication_group_id="netflux-unit-cache", node_count=2, evictions=3),
-        "beanstalk": BeanstalkAlarms(environment_name="netflux-unit-web"),
-    }
-    return MonitoringProps(**{**values, **overrides})
-
-
-def synth_monitoring(**overrides: Any) -> Json:
-    props = monitoring_props(**overrides)
-    return synth_construct(lambda stack: Monitoring(stack, "monitoring", props=props))
-
-
-def alarms(document: Json) -> dict[str, Json]:
-    return {
-        alarm["alarm_name"].removeprefix("netflux-unit-"): alarm
-        for alarm in resources(document, "aws_cloudwatch_metric_alarm").values()
-    }
-
-
-@pytest.fixture(scope="module")
-def watched() -> Json:
-    return synth_monitoring()
-
-
-def test_every_alarm_notifies_the_topic_on_alarm_and_recovery(watched: Json) -> None:
-    topic = ref(watched, "aws_sns_topic", only(watched, "aws_sns_topic"), "arn")
-    found = alarms(watched)
-
-    assert len(found) == 3 + 2 + 2 + 2 * 2 + 3 * 2 + 1
-    for name, alarm in found.items():
-        assert alarm["alarm_actions"] == [topic], name
-        assert alarm["ok_actions"] == [topic], name
-        assert (alarm["period"], alarm["evaluation_periods"]) == (60, 5), name
-        assert alarm["treat_missing_data"] in alarm["alarm_description"], name
-
-
-def test_topic_is_encrypted_with_a_key_cloudwatch_may_use_and_has_email_subscriptions(watched: Json) -> None:
-    topic = only(watched, "aws_sns_topic")
-    key = only(watched, "aws_kms_key")
-    statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
-    subscriptions = resources(watched, "aws_sns_topic_subscription").values()
-
-    assert topic["kms_master_key_id"] == ref(watched, "aws_kms_key", key, "arn")
-    assert key["enable_key_rotation"] is True
-    assert statements["CloudWatchAlarmsPublish"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    assert set(statements["CloudWatchAlarmsPublish"]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
-    assert sorted(s["endpoint"] for s in subscriptions) == ["oncall@example.com", "ops@example.com"]
-    assert {s["protocol"] for s in subscriptions} == {"email"}
-
-
-def test_given_key_is_used_instead_of_creating_one() -> None:
-    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    document = synth_monitoring(kms_key_arn=key)
-
-    assert only(document, "aws_sns_topic")["kms_master_key_id"] == key
-    assert not resources(document, "aws_kms_key")
-
-
-def test_database_alarms_use_configured_thresholds_and_derived_connection_limit(watched: Json) -> None:
-    found = alarms(watched)
-    # db.m7g.large: 8 GiB; 8192 MiB - 10 % reserved -> 811 connections; 90 % of that.
-    assert max_connections("db.m7g.large") == 811
-
-    assert found["rds-cpu"]["threshold"] == 75
-    assert found["rds-cpu"]["dimensions"] == {"DBInstanceIdentifier": "netflux-unit-postgres"}
-    assert found["rds-free-storage"]["threshold"] == 4 * 1024**3
-    assert found["rds-free-storage"]["comparison_operator"] == "LessThanThreshold"
-    assert found["rds-connections"]["metric_name"] == "DatabaseConnections"
-    assert found["rds-connections"]["threshold"] == 729
-
-
-@pytest.mark.parametrize(
-    ("instance_class", "expected"),
-    [
-        ("db.t4g.micro", 79),
-        ("db.t3.small", 192),
-        ("db.r6g.large", 1622),
-        ("db.r7g.4xlarge", 5000),
-        ("db.x2g.large", 3244),
-    ],
-)
-def test_max_connections_follows_instance_memory_and_the_5000_cap(instance_class: str, expected: int) -> None:
-    assert max_connections(instance_class) == expected
-
-
-def test_fails_when_instance_class_is_unknown_and_no_max_connections_given() -> None:
-    database = DatabaseAlarms(instance_identifier="db", instance_class="db.z1d.large")
-    with pytest.raises(ValueError, match="not in the memory table"):
-        synth_monitoring(database=database)
-
-    explicit = DatabaseAlarms(instance_identifier="db", instance_class="db.z1d.large", max_connections=1000)
-    assert alarms(synth_monitoring(database=explicit))["rds-connections"]["threshold"] == 800
-
-
-def test_load_balancer_alarms_count_5xx_and_watch_each_target_group(watched: Json) -> None:
-    found = alarms(watched)
-
-    assert found["alb-target-5xx"]["metric_name"] == "HTTPCode_Target_5XX_Count"
-    assert found["alb-target-5xx"]["threshold"] == 7
-    assert found["alb-target-5xx"]["statistic"] == "Sum"
-    assert found["alb-target-5xx"]["treat_missing_data"] == "notBreaching"
-    assert found["alb-elb-5xx"]["metric_name"] == "HTTPCode_ELB_5XX_Count"
-    for service, suffix in TARGET_GROUPS.items():
-        alarm = found[f"unhealthy-{service}"]
-        assert alarm["metric_name"] == "UnHealthyHostCount"
-        assert alarm["dimensions"] == {"LoadBalancer": "app/netflux-unit-alb/abc", "TargetGroup": suffix}
-        assert alarm["threshold"] == 0
-
-
-def test_service_and_cache_alarms_per_resource(watched: Json) -> None:
-    found = alarms(watched)
-
-    assert found["ecs-cpu-movie-service"]["dimensions"] == {
-        "ClusterName": "netflux-unit",
-        "ServiceName": "movie-service",
-    }
-    assert found["ecs-cpu-movie-service"]["threshold"] == 70
-    assert found["ecs-memory-customer-service"]["metric_name"] == "MemoryUtilization"
-    assert found["ecs-memory-customer-service"]["threshold"] == 65
-    for node in ("001", "002"):
-        member = {"CacheClusterId": f"netflux-unit-cache-{node}"}
-        assert found[f"redis-cpu-{node}"]["metric_name"] == "EngineCPUUtilization"
-        assert found[f"redis-cpu-{node}"]["dimensions"] == member
-        assert found[f"redis-memory-{node}"]["metric_name"] == "DatabaseMemoryUsagePercentage"
-        assert found[f"redis-evictions-{node}"]["threshold"] == 3
-        assert found[f"redis-evictions-{node}"]["dimensions"] == member
-    assert found["eb-health"]["dimensions"] == {"EnvironmentName": "netflux-unit-web"}
-
-
-def test_missing_tiers_get_no_alarms() -> None:
-    document = synth_monitoring(database=None, services=None, cache=None, beanstalk=None, load_balancer=None)
-
-    assert not resources(document, "aws_cloudwatch_metric_alarm")
-    assert only(document, "aws_sns_topic")
-
-
-@pytest.mark.parametrize(
-    ("overrides", "match"),
-    [
-        ({"period_seconds": 90}, "period_seconds must be a positive multiple of 60"),
-        ({"evaluation_periods": 2000}, "evaluation_periods \\* period_seconds at most 86400"),
-        (
-            {"services": ServiceAlarms(cluster_name="c", service_names={"a": "a"}, cpu_percent=150)},
-            "services.cpu_percent",
-        ),
-        ({"cache": CacheAlarms(replication_group_id="g", node_count=0)}, "cache.node_count must be between 1 and 6"),
-    ],
-)
-def test_fails_when_monitoring_props_are_invalid(overrides: dict[str, Any], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
-        synth_monitoring(**overrides)

@@ -20,6 +20,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import modules  # noqa: F401  # registers every building block
+from modules.block import diagram_nodes
+
 ROOT = Path(__file__).resolve().parent.parent
 README_STACK = "netflux-dev"
 README_BEGIN = f"<!-- diagram:{README_STACK} (make diagram writes this block) -->"
@@ -137,15 +140,12 @@ def build_graph(stack: str, document: Mapping[str, Any]) -> Graph:
             for entry in ("alb", "beanstalk"):
                 graph.connect(Edge(_node_id(logical_id), entry, "/api/*"))
 
-    for resource_type, label in (
-        ("aws_db_proxy", "RDS Proxy"),
-        ("aws_db_instance", "RDS PostgreSQL"),
-        ("aws_elasticache_replication_group", "ElastiCache"),
-    ):
+    # The data stores every building block declares (``Block.diagram_nodes``).
+    for resource_type, declared in diagram_nodes().items():
         for logical_id, body in _resources(document, resource_type).items():
             node = _node_id(logical_id)
             replica = " replica" if body.get("replicate_source_db") else ""
-            graph.add(Node(node, label + replica, "data"))
+            graph.add(Node(node, declared.label + replica, declared.tier))
             uses(node, body.get("vpc_security_group_ids") or body.get("security_group_ids"))
 
     # Internet-facing listener ports of the ALB.

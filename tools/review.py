@@ -28,25 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import modules  # noqa: F401  # registers every building block
+from modules.block import stateful_types
+
 ROOT = Path(__file__).resolve().parent.parent
 
-# Resource types whose destruction loses data or identity that cannot be recreated.
-STATEFUL_TYPES = frozenset(
-    {
-        "aws_db_instance",
-        "aws_rds_cluster",
-        "aws_rds_cluster_instance",
-        "aws_elasticache_replication_group",
-        "aws_elasticache_cluster",
-        "aws_s3_bucket",
-        "aws_ecr_repository",
-        "aws_cloudwatch_log_group",
-        "aws_secretsmanager_secret",
-        "aws_kms_key",
-        "aws_dynamodb_table",
-        "aws_efs_file_system",
-    }
-)
+# Resource types whose destruction loses data or identity that cannot be recreated: what the
+# building blocks declare (``Block.stateful_types``), so a new block registers its own.
+STATEFUL_TYPES = stateful_types()
 
 Document = Mapping[str, Any]
 # The release the emulator and terraform validate run here; a BASE older than the provider setting
