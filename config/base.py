@@ -18,7 +18,8 @@ from .errors import FieldError
 class Strict(BaseModel):
     """Base for every config model: unknown keys are errors, values are immutable once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: no coercion. "8080" is not a port, "false" and 1 are not booleans; TOML has real types.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # CloudWatch Logs accepts only these retention periods.
@@ -65,13 +66,26 @@ def match_pattern(value: str, pattern: re.Pattern[str], max_length: int, allowed
     return value
 
 
-def each(values: list[str], check: Callable[[str], object]) -> list[str]:
-    """Run ``check`` on every item; an error points at the item's index."""
+def each(
+    values: list[str],
+    check: Callable[[str], object] | None = None,
+    *,
+    distinct: bool = False,
+    key: Callable[[str], str] = str,
+) -> list[str]:
+    """Run ``check`` on every item, and with ``distinct`` refuse an item whose ``key`` repeats an
+    earlier one's ("is listed twice"); an error points at the item's index."""
+    seen: set[str] = set()
     for index, value in enumerate(values):
         try:
-            check(value)
+            if check is not None:
+                check(value)
         except FieldError as error:
             raise FieldError(error.message, path=(index,), value=value) from None
+        if distinct:
+            if key(value) in seen:
+                raise FieldError("is listed twice", path=(index,), value=value)
+            seen.add(key(value))
     return values
 
 

@@ -96,17 +96,73 @@ def _describe(item: Any) -> str:
     return f"{path}{shown_value}: {message}"
 
 
+# pydantic's own wording for a type mismatch, in the project's voice ("must be ...").
+_TYPE_MESSAGES = {
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+}
+
+
 def _pydantic_message(item: Any, loc: Path) -> str:
+    """pydantic's message for a built-in check, rewritten to say what is allowed the way every
+    project check does (file, field path, value: must be ...)."""
     kind = item["type"]
+    ctx = item.get("ctx") or {}
     if kind == "extra_forbidden":
         allowed = _allowed_keys(EnvironmentConfig, loc[:-1])
         return f"unknown key; allowed keys here: {', '.join(allowed)}"
     if kind == "missing":
         return "is required"
     if kind == "union_tag_invalid":
-        return f"unknown type; allowed: {item['ctx']['expected_tags']}"
+        return f"unknown type; allowed: {ctx['expected_tags']}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return _bounds_message(loc, item.get("input"))
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '')}"
+    if kind in ("too_short", "too_long"):
+        field = "at least" if kind == "too_short" else "at most"
+        limit = ctx.get("min_length" if kind == "too_short" else "max_length")
+        return f"must have {field} {limit} item(s)"
+    if kind in _TYPE_MESSAGES:
+        return _TYPE_MESSAGES[kind]
     message: str = item["msg"]
     return message.removeprefix("Value error, ")
+
+
+def _bounds_message(loc: Path, value: Any) -> str:
+    """``must be between <low> and <high>, got <value>`` from the field's own ``ge``/``le`` bounds."""
+    low = high = None
+    field = _field_info(EnvironmentConfig, loc)
+    for constraint in field.metadata if field is not None else ():
+        low = getattr(constraint, "ge", low)
+        high = getattr(constraint, "le", high)
+        if getattr(constraint, "gt", None) is not None:
+            low = f"more than {constraint.gt}"
+        if getattr(constraint, "lt", None) is not None:
+            high = f"less than {constraint.lt}"
+    if low is not None and high is not None:
+        return f"must be between {low} and {high}, got {value}"
+    if low is not None:
+        return f"must be at least {low}, got {value}"
+    return f"must be at most {high}, got {value}"
+
+
+def _field_info(model: Any, loc: Path) -> Any:
+    """The pydantic FieldInfo at ``loc`` (None when ``loc`` ends inside a container)."""
+    parent = _unwrap(_walk(model, loc[:-1])[1]) if loc[:-1] else model
+    if isinstance(parent, type) and issubclass(parent, BaseModel):
+        return parent.model_fields.get(str(loc[-1]))
+    return None
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -226,7 +226,7 @@ def test_fails_when_min_count_exceeds_max_count(env_data: dict[str, Data]) -> No
 
 @pytest.mark.parametrize("field", ["desired_count", "min_count"])
 def test_fails_when_a_count_is_negative(env_data: dict[str, Data], field: str) -> None:
-    fails(dev(env_data, scaling={field: -1}), rf"scaling\.{field} = -1: .*greater than or equal to 0")
+    fails(dev(env_data, scaling={field: -1}), rf"scaling\.{field} = -1: must be at least 0, got -1")
 
 
 def test_fails_when_autoscaling_settings_are_given_with_autoscaling_off(env_data: dict[str, Data]) -> None:
@@ -281,7 +281,7 @@ def test_fails_when_two_capacity_providers_have_a_base(env_data: dict[str, Data]
 def test_fails_when_capacity_weight_is_out_of_range(env_data: dict[str, Data]) -> None:
     fails(
         with_compute(env_data, {"capacity_provider_strategy": {"FARGATE": {"weight": 1001}}}),
-        r"FARGATE\.weight = 1001: .*less than or equal to 1000",
+        r"FARGATE\.weight = 1001: must be between 0 and 1000, got 1001",
     )
 
 

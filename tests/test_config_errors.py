@@ -147,7 +147,7 @@ def test_fails_when_environment_does_not_match_the_file_name(dev: dict[str, Any]
 
 def test_fails_when_nat_strategy_is_unknown(dev: dict[str, Any]) -> None:
     dev["network"]["nat"] = "per_subnet"
-    fails(dev, r"network\.nat = 'per_subnet': Input should be 'none', 'single' or 'per_az'")
+    fails(dev, r"network\.nat = 'per_subnet': must be one of 'none', 'single' or 'per_az'")
 
 
 def test_fails_when_a_key_is_unknown(dev: dict[str, Any]) -> None:
@@ -174,7 +174,7 @@ def test_fails_when_flow_log_retention_is_not_a_cloudwatch_period(dev: dict[str,
 
 def test_fails_when_an_interface_endpoint_is_unknown(dev: dict[str, Any]) -> None:
     dev["network"]["endpoints"]["interface"] = ["ecr.api", "dynamodb"]
-    fails(dev, r"network\.endpoints\.interface\[1\] = 'dynamodb': Input should be 'ecr\.api', 'ecr\.dkr', .*")
+    fails(dev, r"network\.endpoints\.interface\[1\] = 'dynamodb': must be one of 'ecr\.api', 'ecr\.dkr', .*")
 
 
 def test_fails_when_a_reserved_tag_is_overridden(dev: dict[str, Any]) -> None:
@@ -241,3 +241,27 @@ def test_encryption_defaults_to_a_customer_managed_key_with_a_30_day_window(dev:
 def test_fails_when_the_key_deletion_window_is_outside_7_to_30_days(dev: dict[str, Any], days: int) -> None:
     dev["encryption"] = {"deletion_window_days": days}
     fails(dev, rf"encryption\.deletion_window_days = {days}: .*")
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda d: d["services"]["movie-service"].update(container_port=0), "must be between 1 and 65535, got 0"),
+        (lambda d: d["database"].update(backup_retention_days=36), "must be between 0 and 35, got 36"),
+        (lambda d: d["network"].update(nat="sometimes"), "must be one of 'none', 'single' or 'per_az'"),
+        (lambda d: d["database"].update(multi_az="no"), "must be true or false"),
+        (lambda d: d["services"]["movie-service"].update(container_port="http"), "must be a whole number"),
+        (lambda d: d.update(network="10.0.0.0/16"), "must be a table"),
+    ],
+)
+def test_every_message_speaks_in_the_projects_voice(
+    env_data: dict[str, dict[str, Any]], edit: Any, expected: str
+) -> None:
+    """pydantic's own checks read like the project's: field path, value, what is allowed."""
+    dev = env_data["dev"]
+    edit(dev)
+    with pytest.raises(ConfigError) as error:
+        parse_environment(dev, source=SOURCE, expected_name="dev")
+    message = str(error.value)
+    assert expected in message
+    assert "Input should" not in message

@@ -337,7 +337,7 @@ def test_fails_on_bad_monitoring_settings(env_data: dict[str, Data], monitoring:
 def test_fails_when_compute_kind_is_unknown(env_data: dict[str, Data]) -> None:
     data = env_data["dev"]
     data["compute"]["kind"] = "lambda"
-    fails(data, r"environments/dev\.toml: compute\.kind = 'lambda': Input should be 'fargate' or 'beanstalk'")
+    fails(data, r"environments/dev\.toml: compute\.kind = 'lambda': must be one of 'fargate' or 'beanstalk'")
 
 
 def test_fails_when_beanstalk_is_chosen_without_a_beanstalk_table(env_data: dict[str, Data]) -> None:

@@ -233,7 +233,7 @@ def test_fails_when_equally_specific_patterns_overlap(dev: Data) -> None:
 @pytest.mark.parametrize("protocol", ["TCP", "http", "GRPC"])
 def test_fails_when_target_protocol_is_unknown(dev: Data, protocol: str) -> None:
     movie(dev)["protocol"] = protocol
-    fails(dev, rf"services\.movie-service\.protocol = '{protocol}': Input should be 'HTTP' or 'HTTPS'")
+    fails(dev, rf"services\.movie-service\.protocol = '{protocol}': must be one of 'HTTP' or 'HTTPS'")
 
 
 def test_fails_when_deregistration_delay_is_too_long(dev: Data) -> None:
@@ -331,7 +331,7 @@ def test_fails_when_access_log_expiry_is_out_of_range(dev: Data, days: int) -> N
 
 def test_fails_when_security_group_mode_is_unknown(dev: Data) -> None:
     dev["security_groups"] = {"mode": "flat"}
-    fails(dev, r"security_groups\.mode = 'flat': Input should be 'tiered' or 'shared'")
+    fails(dev, r"security_groups\.mode = 'flat': must be one of 'tiered' or 'shared'")
 
 
 def test_fails_when_an_alb_key_is_misspelled(dev: Data) -> None:
