@@ -27,7 +27,7 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 EMULATOR_STAMP := $(EMULATOR_VENV)/.installed
 
-.PHONY: help setup synth test lint scan validate e2e plan-local diagram snapshots review bench diff deploy clean
+.PHONY: help setup synth check test lint scan validate e2e plan-local docs diagram snapshots review bench diff deploy clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -57,8 +57,11 @@ setup: $(PY_STAMP) $(NODE_STAMP) ## Create/update the virtualenv and node_module
 synth: setup ## Synthesize every environment into cdktf.out/stacks/<stack>/cdk.tf.json (local backend)
 	$(PY) main.py --backend $(BACKEND)
 
-test: setup $(CHECKOV_STAMP) ## Run the whole test suite (includes the checkov gate)
-	$(PY) -m pytest
+check: setup ## The fast tier: config and construct tests (no subprocess, checkov, terraform or whole-stack synth)
+	$(PY) -m pytest -q -m "not slow and not stack and not emulator"
+
+test: setup $(CHECKOV_STAMP) ## Run the whole test suite: fast tier, per-environment gates, validate, CLI (FRESH=1: no reuse of cached references)
+	$(if $(FRESH),FRESH=1) $(PY) -m pytest -n auto
 
 lint: setup ## ruff (lint + format check) and mypy on the project's code
 	$(VENV)/bin/ruff check .
@@ -81,6 +84,9 @@ e2e: setup $(EMULATOR_STAMP) ## Every stack against an emulated AWS (moto): plan
 
 plan-local: setup $(EMULATOR_STAMP) ## terraform plan of ENV against an emulated AWS, no account needed; APPLY=1 applies it there
 	$(PY) -m tools.plan_local "$(ENV)" $(if $(APPLY),--apply)
+
+docs: setup ## docs/configuration.md from the settings models (a test fails when it is stale)
+	$(PY) -m tools.config_reference
 
 diagram: synth ## Architecture per stack from the synthesized JSON: build/diagrams/<stack>.mmd + .svg; README's dev diagram
 	$(PY) -m tools.diagram

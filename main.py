@@ -10,20 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
-# `modules` must be imported before anything touches cdktf_cdktf_provider_aws (see
-# provider_import.py); `stacks` imports `modules`, which installs it first.
-from stacks import PlatformStack  # isort: skip
-
-from cdktf import App
-
 from config import ConfigError, environment_files, example_files, load_environments
 from config.backends import S3BackendConfig
-from modules.provider import AWS_PROVIDER_VERSIONS, BINDINGS_AWS_PROVIDER
-from stacks.platform_stack import BackendChoice
+from config.provider import AWS_PROVIDER_VERSIONS, BINDINGS_AWS_PROVIDER
 
 BACKEND_ENV = "PLATFORM_BACKEND"
 AWS_PROVIDER_ENV = "PLATFORM_AWS_PROVIDER"
@@ -66,7 +60,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.aws_provider not in AWS_PROVIDER_VERSIONS:
         parser.error(f"{AWS_PROVIDER_ENV} must be one of {', '.join(AWS_PROVIDER_VERSIONS)}, got {args.aws_provider!r}")
 
+    if args.environments is not None:
+        problem = _environments_problem(args.environments)
+        if problem:
+            print(f"config error:\n{problem}", file=sys.stderr)
+            return 2
     files = environment_files(args.environments) if args.environments else environment_files() + example_files()
+    if not files:
+        print("config error:\nno environment files (*.toml) to synthesize", file=sys.stderr)
+        return 2
+    outdir = Path(args.outdir or os.environ.get("CDKTF_OUTDIR") or "cdktf.out")
+    if not outdir.parent.is_dir():
+        print(f"config error:\n--outdir {outdir}: its parent directory {outdir.parent} does not exist", file=sys.stderr)
+        return 2
     if args.env:
         unknown = sorted(set(args.env) - {f.stem for f in files})
         if unknown:
@@ -83,10 +89,21 @@ def main(argv: list[str] | None = None) -> int:
             for warning in config.backend.warnings:
                 print(f"warning: {config.stack_name}: {warning}", file=sys.stderr)
 
+    # cdktf, jsii and the provider bindings load only now, once the input is known to be good: a
+    # mistyped option or file answers in a fraction of a second. `stacks` imports `modules`, which
+    # installs the partial provider import (provider_import.py) before anything touches the bindings.
+    from stacks import PlatformStack
+    from cdktf import App  # isort: skip
+
     started = time.perf_counter()
-    app = App(outdir=args.outdir) if args.outdir else App()
+    # Written aside and swapped in whole: a killed synth leaves the previous complete output (or,
+    # killed between the two renames, none), never a truncated file or a mix of old and new stacks.
+    staging = outdir.with_name(f".{outdir.name}.partial-{os.getpid()}")
+    for leftover in outdir.parent.glob(f".{outdir.name}.*-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    app = App(outdir=str(staging))
     build_seconds: dict[str, float] = {}
-    backend: BackendChoice = args.backend
+    backend = args.backend
     for config in configs:
         t0 = time.perf_counter()
         PlatformStack(
@@ -95,9 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         build_seconds[config.stack_name] = time.perf_counter() - t0
     t0 = time.perf_counter()
     app.synth()
+    _swap_in(staging, outdir)
     synth_seconds = time.perf_counter() - t0
 
-    outdir = Path(app.outdir)
     for stack, seconds in build_seconds.items():
         document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
         resources = sum(len(items) for items in document.get("resource", {}).values())
@@ -106,6 +123,29 @@ def main(argv: list[str] | None = None) -> int:
         f"synthesized {len(configs)} stack(s) into {outdir}/stacks in {time.perf_counter() - started:.2f}s (write {synth_seconds:.2f}s)"
     )
     return 0
+
+
+def _environments_problem(directory: Path) -> str | None:
+    """Why ``--environments`` names nothing to synthesize, or None."""
+    if not directory.exists():
+        return f"--environments {directory}: no such directory"
+    if not directory.is_dir():
+        return f"--environments {directory}: is a file, not a directory of <env>.toml files"
+    if not environment_files(directory):
+        others = sorted(p.name for p in directory.iterdir())[:5]
+        return f"--environments {directory}: holds no *.toml environment file" + (
+            f" (found: {', '.join(others)})" if others else ""
+        )
+    return None
+
+
+def _swap_in(staging: Path, outdir: Path) -> None:
+    """Replace ``outdir`` with the complete ``staging`` directory."""
+    retired = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
+    if outdir.exists():
+        outdir.rename(retired)
+    staging.rename(outdir)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 if __name__ == "__main__":

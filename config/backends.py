@@ -16,13 +16,15 @@ _S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 class LocalBackendConfig(Strict):
     """State in a file inside the project (``terraform.state/<stack>.tfstate``, gitignored)."""
 
-    type: Literal["local"] = "local"
+    type: Literal["local"] = Field(
+        default="local", description="local: state in terraform.state/<stack>.tfstate (one machine, no locking)."
+    )
 
 
 class S3BackendConfig(Strict):
     """Shared state in S3, encrypted, with locking so two applies never interleave."""
 
-    type: Literal["s3"]
+    type: Literal["s3"] = Field(description="s3: shared state in an S3 bucket, encrypted and locked.")
     bucket: str = Field(
         description="Existing state bucket. The key is derived: <project>/<environment>/terraform.tfstate."
     )
@@ -73,13 +75,13 @@ class S3BackendConfig(Strict):
 class CloudBackendConfig(Strict):
     """HCP Terraform / Terraform Enterprise: plans and applies run remotely."""
 
-    type: Literal["cloud"]
-    organization: str = Field(min_length=1)
+    type: Literal["cloud"] = Field(description="cloud: an HCP Terraform (or Terraform Enterprise) workspace.")
+    organization: str = Field(min_length=1, description="HCP Terraform organization.")
     workspace: str | None = Field(default=None, description="Workspace name; defaults to <project>-<environment>.")
-    hostname: str = Field(default="app.terraform.io", min_length=1)
+    hostname: str = Field(
+        default="app.terraform.io", min_length=1, description="HCP Terraform or Terraform Enterprise host."
+    )
 
 
-BackendConfig = Annotated[
-    LocalBackendConfig | S3BackendConfig | CloudBackendConfig,
-    Field(discriminator="type"),
-]
+AnyBackendConfig = LocalBackendConfig | S3BackendConfig | CloudBackendConfig
+BackendConfig = Annotated[AnyBackendConfig, Field(discriminator="type")]

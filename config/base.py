@@ -95,6 +95,19 @@ def between(value: float, low: float, high: float, unit: str = "") -> None:
         raise FieldError(f"must be between {low} and {high}{unit}, got {value}", value=value)
 
 
+# The size of an RDS or ElastiCache class: db.<family>.<size>, cache.<family>.<size>.
+INSTANCE_SIZE = r"(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge|metal(-[0-9]+xl)?)"
+_MAJOR_MINOR = re.compile(r"^(\d+)\.(\d+)$")
+
+
+def major_minor(value: str, example: str) -> tuple[int, int]:
+    """Check an engine version ``<major>.<minor>`` (``example`` shows one) and return both numbers."""
+    match = _MAJOR_MINOR.match(value)
+    if not match:
+        raise FieldError(f"must be <major>.<minor>, e.g. {example}", value=value)
+    return int(match.group(1)), int(match.group(2))
+
+
 def valid_url_path(value: str) -> str:
     """Check an HTTP path such as a health-check path."""
     if not value.startswith("/") or len(value) > 1024 or any(c.isspace() for c in value):

@@ -33,10 +33,26 @@ def load_environment(path: FsPath) -> EnvironmentConfig:
     """Parse and validate one environment file, or raise ConfigError listing every problem."""
     shown = _display(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8-sig")  # a UTF-8 byte-order mark is harmless
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            shown, [f"is not UTF-8 text: byte {error.object[error.start]:#04x} at offset {error.start}"]
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(shown, [f"is not valid TOML: {error}"]) from None
-    return parse_environment(data, source=shown, expected_name=path.stem)
+    except RecursionError:
+        raise ConfigError(shown, ["nests tables or arrays too deeply to be an environment file"]) from None
+    except IsADirectoryError:
+        raise ConfigError(shown, ["is a directory, not an environment file"]) from None
+    except FileNotFoundError:
+        raise ConfigError(shown, ["cannot be read: it does not exist (a dangling symlink?)"]) from None
+    except OSError as error:
+        raise ConfigError(shown, [f"cannot be read: {error.strerror or error}"]) from None
+    try:
+        return parse_environment(data, source=shown, expected_name=path.stem)
+    except RecursionError:
+        raise ConfigError(shown, ["nests tables or arrays too deeply to be an environment file"]) from None
 
 
 def parse_environment(data: dict[str, Any], *, source: str, expected_name: str | None = None) -> EnvironmentConfig:

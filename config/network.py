@@ -10,16 +10,21 @@ from pydantic import Field, field_validator, model_validator
 from .base import Strict, ipv4_network, valid_retention
 from .errors import FieldError, format_path
 
-INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "ssm", "ssmmessages", "kms")
+NatStrategy = Literal["none", "single", "per_az"]
+InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "ssm", "ssmmessages", "kms"]
 SUBNET_TIERS = ("public", "private_app", "private_data")
 
 
 class SubnetCidrs(Strict):
     """Explicit subnet CIDRs per tier, one per availability zone, in AZ order."""
 
-    public: list[str]
-    private_app: list[str]
-    private_data: list[str]
+    public: list[str] = Field(description="Public tier: ALB and NAT gateways; routes to the internet gateway.")
+    private_app: list[str] = Field(
+        description="Private-app tier: services; egress only through NAT (or VPC endpoints)."
+    )
+    private_data: list[str] = Field(
+        description="Private-data tier: databases and caches; no route to the internet at all."
+    )
 
 
 class FlowLogsConfig(Strict):
@@ -27,7 +32,7 @@ class FlowLogsConfig(Strict):
 
     enabled: bool = Field(default=True, description="Flow logs on: every accepted and rejected flow is recorded.")
     retention_days: int = Field(default=365, description="Log retention; one of CloudWatch's allowed periods.")
-    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(default="ALL", description="Which flows are recorded.")
 
     @field_validator("retention_days")
     @classmethod
@@ -39,8 +44,10 @@ class VpcEndpointsConfig(Strict):
     """VPC endpoints so private workloads reach AWS APIs without NAT."""
 
     s3_gateway: bool = Field(default=True, description="S3 gateway endpoint (free) on every private route table.")
-    interface: list[Literal["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "ssm", "ssmmessages", "kms"]] = (
-        Field(default_factory=list, description="Interface endpoints in the private-app subnets; none by default.")
+    interface: list[InterfaceEndpoint] = Field(
+        default_factory=list,
+        description="Interface endpoints in the private-app subnets, behind a group that admits HTTPS from the "
+        "VPC; none by default.",
     )
 
     @field_validator("interface")
@@ -64,12 +71,16 @@ class NetworkConfig(Strict):
     subnets: SubnetCidrs | None = Field(
         default=None, description="Explicit subnet CIDRs; carved from vpc_cidr when unset."
     )
-    nat: Literal["none", "single", "per_az"] = Field(
+    nat: NatStrategy = Field(
         default="per_az",
         description="per_az: one NAT gateway per AZ (survives an AZ outage); single: one shared; none: no egress.",
     )
-    flow_logs: FlowLogsConfig = Field(default_factory=FlowLogsConfig)
-    endpoints: VpcEndpointsConfig = Field(default_factory=VpcEndpointsConfig)
+    flow_logs: FlowLogsConfig = Field(
+        default_factory=FlowLogsConfig, description="VPC flow logs to a CloudWatch log group the platform creates."
+    )
+    endpoints: VpcEndpointsConfig = Field(
+        default_factory=VpcEndpointsConfig, description="VPC endpoints for AWS APIs without NAT."
+    )
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -94,34 +105,44 @@ class NetworkConfig(Strict):
 
     @model_validator(mode="after")
     def _subnets(self) -> NetworkConfig:
-        vpc = ipaddress.IPv4Network(self.vpc_cidr)
         if self.subnets is None:
-            prefix = self.subnet_prefix_length
-            if prefix is not None and not vpc.prefixlen < prefix <= 28:
-                raise FieldError(
-                    f"must be between /{vpc.prefixlen + 1} and /28 for a /{vpc.prefixlen} VPC",
-                    path=("subnet_prefix_length",),
-                    value=prefix,
-                )
-            per_tier = self.carve_capacity_per_tier()
-            if len(self.availability_zones) > per_tier:
-                raise FieldError(
-                    f"has {len(self.availability_zones)} AZs but {self.vpc_cidr} split into "
-                    f"/{self.effective_subnet_prefix()} subnets fits only {per_tier} per tier "
-                    f"({len(SUBNET_TIERS)} tiers); use at most {per_tier} AZs, a larger VPC or a longer subnet_prefix_length",
-                    path=("availability_zones",),
-                    value=self.availability_zones,
-                )
-            return self
+            self._check_carving()
+        else:
+            self._check_explicit_subnets(self.subnets)
+        return self
+
+    def _check_carving(self) -> None:
+        """The carved layout: a subnet prefix inside the VPC, and room for every AZ in each tier."""
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
+        prefix = self.subnet_prefix_length
+        if prefix is not None and not vpc.prefixlen < prefix <= 28:
+            raise FieldError(
+                f"must be between /{vpc.prefixlen + 1} and /28 for a /{vpc.prefixlen} VPC",
+                path=("subnet_prefix_length",),
+                value=prefix,
+            )
+        per_tier = self.carve_capacity_per_tier()
+        if len(self.availability_zones) > per_tier:
+            raise FieldError(
+                f"has {len(self.availability_zones)} AZs but {self.vpc_cidr} split into "
+                f"/{self.effective_subnet_prefix()} subnets fits only {per_tier} per tier "
+                f"({len(SUBNET_TIERS)} tiers); use at most {per_tier} AZs, a larger VPC or a longer subnet_prefix_length",
+                path=("availability_zones",),
+                value=self.availability_zones,
+            )
+
+    def _check_explicit_subnets(self, subnets: SubnetCidrs) -> None:
+        """Explicit CIDRs: one per AZ in each tier, inside the VPC, at least /28, no two overlapping."""
         if self.subnet_prefix_length is not None:
             raise FieldError(
                 "is only used when subnets are carved automatically; remove it or remove [network.subnets]",
                 path=("subnet_prefix_length",),
                 value=self.subnet_prefix_length,
             )
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
         seen: list[tuple[ipaddress.IPv4Network, tuple[str | int, ...]]] = []
         for tier in SUBNET_TIERS:
-            cidrs: list[str] = getattr(self.subnets, tier)
+            cidrs: list[str] = getattr(subnets, tier)
             if len(cidrs) != len(self.availability_zones):
                 raise FieldError(
                     f"needs one CIDR per availability zone ({len(self.availability_zones)}), got {len(cidrs)}",
@@ -146,7 +167,6 @@ class NetworkConfig(Strict):
                             f"overlaps {other} at network.{format_path(other_path)}", path=path, value=cidr
                         )
                 seen.append((network, path))
-        return self
 
     def effective_subnet_prefix(self) -> int:
         """Prefix length used when carving: the configured one, or VPC prefix + 4 (max /28)."""

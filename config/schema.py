@@ -1,36 +1,36 @@
 """The one typed schema every environment file is validated against.
 
-Each part of an environment has its own file (backends, network, traffic, compute, data, edge,
-security); this one assembles them into ``EnvironmentConfig`` and holds the checks that need
-several parts at once. Defaults are the secure, highly-available choice; an environment that wants
+Each building block has its own settings file, mirroring ``modules/`` (network, security_groups,
+load_balancer and routing, cluster, repository, service, database, cache, data_access, frontend,
+waf, beanstalk, monitoring, kms, secrets, backends); this one assembles them into
+``EnvironmentConfig`` and holds the checks that need several blocks at once. Defaults are the secure, highly-available choice; an environment that wants
 less (dev) says so explicitly in its own file, with a comment. Every model forbids unknown keys.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from . import api_constraints, routing
-from .alarms import ServiceAlarmsConfig
 from .backends import BackendConfig, LocalBackendConfig
-from .base import Strict, each, match_pattern, valid_region
-from .compute import ComputeConfig, ServiceDeploymentConfig, ServiceScalingConfig, ServiceTaskConfig
-from .data import CacheConfig, DatabaseConfig, ServiceDataAccess, check_data_access, instance_class_memory_gib
-from .edge import (
-    BeanstalkConfig,
-    FrontendConfig,
-    MonitoringConfig,
-    WafConfig,
-    check_beanstalk_choice,
-    check_frontend_origin,
-)
+from .base import Strict, match_pattern, valid_region
+from .beanstalk import BeanstalkConfig, check_beanstalk_choice
+from .cache import CacheConfig
+from .cluster import ComputeConfig
+from .data_access import check_data_access
+from .database import DatabaseConfig, check_connections_alarm
 from .errors import FieldError
+from .frontend import FrontendConfig, check_frontend_origin
+from .kms import EncryptionConfig
+from .load_balancer import AlbConfig
+from .monitoring import MonitoringConfig
 from .network import NetworkConfig
-from .security import EncryptionConfig, SecretsConfig
-from .traffic import AlbConfig, HealthCheckConfig, SecurityGroupsConfig
+from .secrets import SecretsConfig
+from .security_groups import SecurityGroupsConfig
+from .service import ServiceConfig
+from .waf import WafConfig
 
 RESERVED_TAG_KEYS = ("project", "environment", "managed-by")
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
@@ -39,68 +39,6 @@ _SERVICE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 PROJECT_MAX = 16
 ENVIRONMENT_MAX = 10
 SERVICE_MAX = 20
-
-
-# --- workload ---------------------------------------------------------------------------------
-
-
-class ServiceConfig(Strict):
-    """One containerised service of the workload. Keyed by name in ``[services.<name>]``."""
-
-    container_port: int = Field(ge=1, le=65535, description="Port the container listens on.")
-    protocol: Literal["HTTP", "HTTPS"] = Field(
-        default="HTTP",
-        description="ALB -> container protocol. HTTP: TLS ends at the ALB; HTTPS: the container serves TLS too.",
-    )
-    path_patterns: list[str] = Field(
-        default_factory=list, description="ALB path patterns routed here (at most 3), e.g. /api/movies*."
-    )
-    host_headers: list[str] = Field(
-        default_factory=list, description="Host names routed here (at most 3); any host when empty."
-    )
-    health_check: HealthCheckConfig = Field(default_factory=HealthCheckConfig)
-    deregistration_delay_seconds: int = Field(
-        default=30, description="Seconds a stopping task keeps serving in-flight requests, 0-3600."
-    )
-    rule_priority: int | None = Field(
-        default=None,
-        description="Listener-rule priority, 1-50000; allocated from pattern specificity when unset "
-        "(see config/routing.py).",
-    )
-    task: ServiceTaskConfig = Field(default_factory=ServiceTaskConfig, description="Task size, image, settings, logs.")
-    deployment: ServiceDeploymentConfig = Field(default_factory=ServiceDeploymentConfig, description="Rollouts.")
-    scaling: ServiceScalingConfig = Field(default_factory=ServiceScalingConfig, description="Task count, autoscaling.")
-    data_access: ServiceDataAccess = Field(
-        default_factory=ServiceDataAccess, description="Whether it uses the database/cache, and as which DB user."
-    )
-    alarms: ServiceAlarmsConfig = Field(default_factory=ServiceAlarmsConfig)
-
-    @field_validator("path_patterns")
-    @classmethod
-    def _path_patterns(cls, value: list[str]) -> list[str]:
-        return each(value, routing.check_path_pattern)
-
-    @field_validator("host_headers")
-    @classmethod
-    def _host_headers(cls, value: list[str]) -> list[str]:
-        return each(value, routing.check_host_header)
-
-    @field_validator("deregistration_delay_seconds")
-    @classmethod
-    def _deregistration_delay(cls, value: int) -> int:
-        if not 0 <= value <= 3600:
-            raise FieldError(f"must be between 0 and 3600 seconds, got {value}", value=value)
-        return value
-
-    @field_validator("rule_priority")
-    @classmethod
-    def _rule_priority(cls, value: int | None) -> int | None:
-        return None if value is None else routing.check_priority(value)
-
-    @model_validator(mode="after")
-    def _conditions(self) -> ServiceConfig:
-        routing.check_conditions(self.path_patterns, self.host_headers)
-        return self
 
 
 # --- environment -------------------------------------------------------------------------------
@@ -214,20 +152,7 @@ class EnvironmentConfig(Strict):
 
     @model_validator(mode="after")
     def _connections_alarm(self) -> EnvironmentConfig:
-        database = self.database
-        if (
-            self.monitoring.enabled
-            and database is not None
-            and database.alarms.max_connections is None
-            and instance_class_memory_gib(database.instance_class) is None
-        ):
-            raise FieldError(
-                f"is required for instance class {database.instance_class}: the connections alarm needs the "
-                "database's max_connections, and the platform can estimate it only for db.t3/t4g and the m/r/x "
-                "families from m5/r5 on (or set monitoring.enabled = false)",
-                path=("database", "alarms", "max_connections"),
-                value=None,
-            )
+        check_connections_alarm(self.database, monitoring_enabled=self.monitoring.enabled)
         return self
 
     @model_validator(mode="after")

@@ -9,60 +9,37 @@ import provider_import
 
 provider_import.install()
 
-from .beanstalk import Beanstalk, BeanstalkProps, CacheConnection, DatabaseConnection, EnvironmentSecret
-from .cache import Cache, CacheProps
-from .cluster import CapacityShare, Cluster, ClusterProps
-from .database import Database, DatabaseProps
-from .frontend import Frontend, FrontendProps
-from .kms import PlatformKey, PlatformKeyProps
-from .load_balancer import LoadBalancer, LoadBalancerProps, ServiceTarget, TargetProps
+from .beanstalk import Beanstalk
+from .cache import Cache
+from .cluster import Cluster
+from .database import Database
+from .frontend import Frontend
+from .kms import PlatformKey
+from .load_balancer import LoadBalancer, ServiceTarget
 from .monitoring import Monitoring
-from .network import Network, NetworkProps
-from .provider import AwsProviders, AwsProviderVersion, BackendProps, ProviderProps, aws_provider, state_backend
-from .registry import Registry, RegistryProps
-from .security_groups import SecurityGroups, SecurityGroupsProps
-from .service import ContainerHealthCheck, Service, ServiceAutoscaling, ServiceProps
-from .waf import ManagedRuleGroup, WebAcl, WebAclProps
+from .network import Network
+from .provider import AwsProviders, state_backend
+from .repository import Repository
+from .security_groups import SecurityGroups
+from .service import Service
+from .waf import ManagedRuleGroup, WebAcl
 
 __all__ = [
-    "AwsProviderVersion",
     "AwsProviders",
-    "BackendProps",
     "Beanstalk",
-    "BeanstalkProps",
     "Cache",
-    "CacheConnection",
-    "CacheProps",
-    "CapacityShare",
     "Cluster",
-    "ClusterProps",
-    "ContainerHealthCheck",
     "Database",
-    "DatabaseConnection",
-    "DatabaseProps",
-    "EnvironmentSecret",
     "Frontend",
-    "FrontendProps",
     "LoadBalancer",
-    "LoadBalancerProps",
     "ManagedRuleGroup",
     "Monitoring",
     "Network",
-    "NetworkProps",
     "PlatformKey",
-    "PlatformKeyProps",
-    "ProviderProps",
-    "Registry",
-    "RegistryProps",
+    "Repository",
     "SecurityGroups",
-    "SecurityGroupsProps",
     "Service",
-    "ServiceAutoscaling",
-    "ServiceProps",
     "ServiceTarget",
-    "TargetProps",
     "WebAcl",
-    "WebAclProps",
-    "aws_provider",
     "state_backend",
 ]

@@ -14,10 +14,8 @@ AUTH token or as IAM-authenticated RBAC users:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -33,65 +31,24 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
-from config.alarms import CacheAlarmsConfig
+from config.cache import CACHE_PORT, CacheConfig
 
-from .block import Alarm, AlarmPolicy, Block, DiagramNode, Signal, Statistic
+from .block import Alarm, AlarmPolicy, Block, DiagramNode, Naming, Signal, Statistic
 from .iam import Statement, allow, secret_read_statements
-from .provider import AwsProviders
 
-CACHE_PORT = 6379
+if TYPE_CHECKING:
+    from .kms import PlatformKey
+    from .network import Network
+    from .security_groups import SecurityGroups
+
 REPLICATION_GROUP_ID_MAX = 40
+# An ElastiCache user id (which IAM authentication needs equal to the user name) has at most 40 characters.
+USER_ID_MAX = 40
 TOKEN_LENGTH = 64
 # Read/write on every key, nothing that can wipe or reconfigure the cache (FLUSHALL, CONFIG, KEYS...).
 SERVICE_ACCESS_STRING = "on ~* +@all -@dangerous"
 # ElastiCache names a replication group's clusters <group id>-001, -002, ...
 MEMBER_CLUSTER_FORMAT = "{group}-{index:03d}"
-_USER_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-
-
-@dataclass(frozen=True, kw_only=True)
-class CacheProps:
-    """What the cache is built from."""
-
-    name: str
-    """Prefix of names, e.g. ``netflux-prod``; the replication group is ``<name>-cache`` (at most 40 characters)."""
-    subnet_ids: list[str]
-    """Private-data subnets for the cache subnet group."""
-    security_group_id: str
-    """The cache security group (allows 6379 from the app tier only); owned by the caller."""
-    engine: Literal["redis", "valkey"] = "valkey"
-    """Engine: Valkey or Redis OSS."""
-    engine_version: str
-    """Engine ``<major>.<minor>``, e.g. ``7.1`` (redis) or ``8.0`` (valkey)."""
-    node_type: str
-    """Node type, e.g. ``cache.t4g.micro``."""
-    num_cache_clusters: int = 2
-    """Nodes (primary + replicas). With 2 or more the group is multi-AZ with automatic failover."""
-    auth: Literal["token", "iam"] = "token"
-    """token: AUTH token generated at apply time into Secrets Manager; iam: RBAC user group of IAM users."""
-    iam_user_names: list[str] = field(default_factory=list)
-    """With ``auth = "iam"``: one ElastiCache user per entry (user id = user name, as IAM auth requires;
-    unique in the account and region)."""
-    snapshot_retention_days: int = 7
-    """Daily snapshots kept; 0 turns snapshots (and the final snapshot) off."""
-    snapshot_window: str | None = None
-    """Daily snapshot window ``hh24:mi-hh24:mi`` UTC; ElastiCache picks one when unset."""
-    maintenance_window: str | None = None
-    """Weekly maintenance window ``ddd:hh24:mi-ddd:hh24:mi`` UTC; ElastiCache picks one when unset."""
-    kms_key_arn: str | None = None
-    """Customer-managed key for data at rest and the token secret; AWS-managed keys when unset."""
-    log_retention_days: int = 365
-    """Retention of the slow-log log group this module creates."""
-    log_kms_key_arn: str | None = None
-    """KMS key for the slow-log group; CloudWatch's default encryption when unset."""
-    auto_minor_version_upgrade: bool = True
-    """Minor engine versions apply automatically in the maintenance window."""
-    apply_immediately: bool = False
-    """Changes apply at once; false: in the maintenance window (and plans show them until then)."""
-    secret_recovery_window_days: int = 30
-    """Recovery window of the token secret; 0 deletes it at once (so the name is free for a rebuild)."""
-    alarms: CacheAlarmsConfig = field(default_factory=CacheAlarmsConfig)
-    """When each node's CPU, memory and evictions alarms fire."""
 
 
 def parameter_group_family(engine: str, engine_version: str) -> str:
@@ -126,64 +83,83 @@ class Cache(Block):
     user_arns: dict[str, str]
     """ARN of each IAM user by user name (iam auth only)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: CacheProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: CacheConfig,
+        naming: Naming,
+        network: Network,
+        security_groups: SecurityGroups,
+        key: PlatformKey | None,
+        iam_user_names: Sequence[str] = (),
+        secret_recovery_window_days: int,
+    ) -> None:
+        """``iam_user_names``: with ``auth = "iam"``, one ElastiCache user per entry (user id = user
+        name, as IAM auth requires; unique in the account and region). ``secret_recovery_window_days``:
+        of the token secret; 0 deletes it at once (so the name is free for a rebuild)."""
         super().__init__(scope, construct_id)
-        _validate(props)
-        self._props = props
+        self._settings = settings
+        self._naming = naming
+        environment_key_arn = key.arn if key else None
+        # Data at rest and the token secret; the slow log always uses the environment's key.
+        self._kms_key_arn = settings.kms_key_arn or environment_key_arn
         self.port = CACHE_PORT
-        self.auth = props.auth
-        group_id = f"{props.name}-cache"
-        self.group_id = group_id
+        self.auth = settings.auth
+        # <project>-<environment>-cache always fits: project and environment names are bounded.
+        self.group_id = naming.name("cache", max_length=REPLICATION_GROUP_ID_MAX)
 
         subnet_group = ElasticacheSubnetGroup(
             self,
             "subnet-group",
-            name=group_id,
-            description=f"{props.name} cache: private-data subnets",
-            subnet_ids=props.subnet_ids,
+            name=self.group_id,
+            description=f"{naming.prefix} cache: private-data subnets",
+            subnet_ids=network.private_data_subnet_ids,
         )
         slow_log = CloudwatchLogGroup(
             self,
             "slow-log",
-            name=f"/aws/elasticache/{group_id}/slow-log",
-            retention_in_days=props.log_retention_days,
-            kms_key_id=props.log_kms_key_arn,
+            name=f"/aws/elasticache/{self.group_id}/slow-log",
+            retention_in_days=settings.log_retention_days,
+            kms_key_id=environment_key_arn,
         )
-
         self.auth_token_secret_arn = None
-        self.auth_token_kms_key_arn = props.kms_key_arn if props.auth == "token" else None
+        self.auth_token_kms_key_arn = self._kms_key_arn if settings.auth == "token" else None
         self.user_arns = {}
-        auth_token: str | None = None
-        user_group_ids: list[str] | None = None
-        if props.auth == "token":
-            auth_token = self._token(props, group_id)
-        else:
-            user_group_ids = [self._user_group(props, group_id)]
+        credentials = self._credentials(iam_user_names, secret_recovery_window_days)
+        assert security_groups.cache_sg_id is not None  # created whenever [cache] exists
+        self.replication_group = self._replication_group(
+            subnet_group.name, security_groups.cache_sg_id, slow_log.name, credentials
+        )
+        self.primary_endpoint_address = self.replication_group.primary_endpoint_address
+        self.reader_endpoint_address = self.replication_group.reader_endpoint_address
 
-        highly_available = props.num_cache_clusters >= 2
-        snapshots = props.snapshot_retention_days > 0
-        self.replication_group = ElasticacheReplicationGroup(
+    def _replication_group(
+        self, subnet_group_name: str, security_group_id: str, slow_log_name: str, credentials: dict[str, Any]
+    ) -> ElasticacheReplicationGroup:
+        settings, group_id = self._settings, self.group_id
+        snapshots = settings.snapshot_retention_days > 0
+        return ElasticacheReplicationGroup(
             self,
             "replication-group",
             replication_group_id=group_id,
-            description=f"{props.name} {props.engine}",
-            engine=props.engine,
-            engine_version=props.engine_version,
-            node_type=props.node_type,
-            num_cache_clusters=props.num_cache_clusters,
+            description=f"{self._naming.prefix} {settings.engine}",
+            engine=settings.engine,
+            engine_version=settings.engine_version,
+            node_type=settings.node_type,
+            num_cache_clusters=settings.num_cache_clusters,
             port=CACHE_PORT,
-            subnet_group_name=subnet_group.name,
-            security_group_ids=[props.security_group_id],
+            subnet_group_name=subnet_group_name,
+            security_group_ids=[security_group_id],
             at_rest_encryption_enabled="true",
-            kms_key_id=props.kms_key_arn,
+            kms_key_id=self._kms_key_arn,
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
-            auth_token=auth_token,
-            user_group_ids=user_group_ids,
-            automatic_failover_enabled=highly_available,
-            multi_az_enabled=highly_available,
-            snapshot_retention_limit=props.snapshot_retention_days,
-            snapshot_window=props.snapshot_window,
+            automatic_failover_enabled=settings.highly_available,
+            multi_az_enabled=settings.highly_available,
+            snapshot_retention_limit=settings.snapshot_retention_days,
+            snapshot_window=settings.snapshot_window,
             # Unique per incarnation (the creation time, then ignored): a fixed name would make the
             # second destroy of a rebuilt environment fail on an existing snapshot.
             final_snapshot_identifier=f"{group_id}-final-{Fn.formatdate('YYYYMMDDhhmmss', Fn.timestamp())}"
@@ -191,28 +167,27 @@ class Cache(Block):
             else None,
             # The engine family's default group, named after the version: a major upgrade (valkey
             # 7.2 -> 8.0) must move to the new family's group in the same ModifyReplicationGroup.
-            parameter_group_name=f"default.{parameter_group_family(props.engine, props.engine_version)}",
-            apply_immediately=props.apply_immediately,
-            maintenance_window=props.maintenance_window,
-            auto_minor_version_upgrade="true" if props.auto_minor_version_upgrade else "false",
+            parameter_group_name=f"default.{parameter_group_family(settings.engine, settings.engine_version)}",
+            apply_immediately=settings.apply_immediately,
+            maintenance_window=settings.maintenance_window,
+            auto_minor_version_upgrade="true" if settings.auto_minor_version_upgrade else "false",
             log_delivery_configuration=[
                 ElasticacheReplicationGroupLogDeliveryConfiguration(
-                    destination=slow_log.name,
+                    destination=slow_log_name,
                     destination_type="cloudwatch-logs",
                     log_format="json",
                     log_type="slow-log",
                 )
             ],
             lifecycle=TerraformResourceLifecycle(ignore_changes=["final_snapshot_identifier"]) if snapshots else None,
+            **credentials,
         )
-        self.primary_endpoint_address = self.replication_group.primary_endpoint_address
-        self.reader_endpoint_address = self.replication_group.reader_endpoint_address
 
     def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
         """Engine CPU, memory and evictions of every node (the group's clusters ``<id>-001``, ...)."""
-        settings = self._props.alarms
+        settings = self._settings.alarms
         found: list[Alarm] = []
-        for index in range(1, self._props.num_cache_clusters + 1):
+        for index in range(1, self._settings.num_cache_clusters + 1):
             node = f"{index:03d}"
             # The group id by reference, so alarms wait for the group (and follow it if it is renamed).
             group = self.replication_group.replication_group_id
@@ -247,14 +222,21 @@ class Cache(Block):
             ]
         return found
 
-    def _token(self, props: CacheProps, group_id: str) -> str:
+    def _credentials(self, iam_user_names: Sequence[str], recovery_window_days: int) -> dict[str, Any]:
+        """How clients sign in: the replication group's auth_token, or its IAM user group."""
+        if self._settings.auth == "token":
+            return {"auth_token": self._token(recovery_window_days)}
+        return {"user_group_ids": [self._user_group(iam_user_names)]}
+
+    def _token(self, recovery_window_days: int) -> str:
+        group_id = self.group_id
         secret = SecretsmanagerSecret(
             self,
             "auth-token",
             name=f"{group_id}/auth-token",
             description=f"AUTH token of {group_id}; generated at apply time, never in config",
-            kms_key_id=props.kms_key_arn,
-            recovery_window_in_days=props.secret_recovery_window_days,
+            kms_key_id=self._kms_key_arn,
+            recovery_window_in_days=recovery_window_days,
         )
         generated = DataAwsSecretsmanagerRandomPassword(
             self,
@@ -275,25 +257,26 @@ class Cache(Block):
         self.auth_token_secret_arn = secret.arn
         return version.secret_string
 
-    def _user_group(self, props: CacheProps, group_id: str) -> str:
+    def _user_group(self, iam_user_names: Sequence[str]) -> str:
+        group_id, engine = self.group_id, self._settings.engine
         # Every user group must hold a user named "default"; this one is switched off.
         default = ElasticacheUser(
             self,
             "user-default",
             user_id=f"{group_id}-default",
             user_name="default",
-            engine=props.engine,
+            engine=engine,
             access_string="off -@all",
             authentication_mode=ElasticacheUserAuthenticationMode(type="no-password-required"),
         )
         users = [default]
-        for user_name in sorted(set(props.iam_user_names)):
+        for user_name in sorted(set(iam_user_names)):
             user = ElasticacheUser(
                 self,
                 f"user-{user_name}",
                 user_id=user_name,
                 user_name=user_name,
-                engine=props.engine,
+                engine=engine,
                 access_string=SERVICE_ACCESS_STRING,
                 authentication_mode=ElasticacheUserAuthenticationMode(type="iam"),
             )
@@ -303,7 +286,7 @@ class Cache(Block):
             self,
             "user-group",
             user_group_id=group_id,
-            engine=props.engine,
+            engine=engine,
             user_ids=[u.user_id for u in users],
         )
         return group.user_group_id
@@ -313,7 +296,7 @@ class Cache(Block):
         if self.auth_token_secret_arn is None:
             return []
         return secret_read_statements(
-            [self.auth_token_secret_arn], kms_key_arn=self._props.kms_key_arn, region=AwsProviders.of(self).region
+            [self.auth_token_secret_arn], kms_key_arn=self._kms_key_arn, region=self._naming.region
         )
 
     def connect_statement(self, user_name: str) -> Statement:
@@ -341,25 +324,3 @@ class Cache(Block):
         if self.auth_token_secret_arn is None:
             return {}
         return {"REDIS_AUTH_TOKEN": self.auth_token_secret_arn}
-
-
-def _validate(props: CacheProps) -> None:
-    group_id = f"{props.name}-cache"
-    if len(group_id) > REPLICATION_GROUP_ID_MAX:
-        raise ValueError(
-            f"replication group id {group_id!r} is {len(group_id)} characters; the limit is {REPLICATION_GROUP_ID_MAX}"
-        )
-    if not props.subnet_ids:
-        raise ValueError("subnet_ids must list the private-data subnets")
-    if not 1 <= props.num_cache_clusters <= 6:
-        raise ValueError(f"num_cache_clusters must be between 1 and 6, got {props.num_cache_clusters}")
-    if not 0 <= props.snapshot_retention_days <= 35:
-        raise ValueError(f"snapshot_retention_days must be between 0 and 35, got {props.snapshot_retention_days}")
-    if props.auth == "token" and props.iam_user_names:
-        raise ValueError("iam_user_names is only used with auth = 'iam'")
-    for user_name in props.iam_user_names:
-        if not _USER_ID.match(user_name) or user_name.endswith("-default"):
-            raise ValueError(
-                f"cache user name must be lowercase letters, digits and single hyphens, starting with a letter "
-                f"(and not end in -default), got {user_name!r}"
-            )

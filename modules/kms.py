@@ -3,7 +3,7 @@ uses unless it is given a key of its own."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
@@ -12,29 +12,13 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.kms_replica_key import KmsReplicaKey
 from constructs import Construct
 
-from .block import Block
+from config.kms import EncryptionConfig
+
+from .block import Block, Naming
 from .iam import Statement, allow, policy_document
 from .provider import AwsProviders
 
 LOGS_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
-
-
-@dataclass(frozen=True, kw_only=True)
-class PlatformKeyProps:
-    """Who may use the key besides the account's own IAM principals, and where it is replicated."""
-
-    name: str
-    """Alias ``alias/<name>`` and description prefix, e.g. ``netflux-prod``."""
-    region: str
-    """Region of the stack: CloudWatch Logs there may encrypt this account's log groups with the key."""
-    deletion_window_days: int = 30
-    """Days a key scheduled for deletion can still be restored, 7-30."""
-    cloudfront_reads: bool = False
-    """CloudFront distributions of this account may decrypt with the key, so an Origin Access Control
-    can serve objects of an SSE-KMS bucket. Off: no CloudFront access."""
-    replica_regions: list[str] = field(default_factory=list)
-    """Regions that get a replica of the key (same key material and id, its own policy), for resources
-    that must live elsewhere, e.g. us-east-1 for the log group of a CloudFront-scoped WAF. None by default."""
 
 
 def account_administers_key(partition: str, account: str) -> Statement:
@@ -58,6 +42,21 @@ def _logs_statement(partition: str, region: str, account: str) -> Statement:
     )
 
 
+def _cloudfront_statement(partition: str, account: str) -> Statement:
+    """CloudFront distributions of this account may decrypt (an Origin Access Control serving SSE-KMS objects).
+
+    The account's distributions, not one: a distribution can depend on the data tier (its /api origin
+    is Beanstalk's load balancer), which depends on this key, so naming the distribution here would be
+    a dependency cycle. The bucket policy still admits exactly one distribution."""
+    return allow(
+        ["kms:Decrypt"],
+        ["*"],
+        Sid="CloudFrontReadsThroughOac",
+        Principal={"Service": "cloudfront.amazonaws.com"},
+        Condition={"StringLike": {"AWS:SourceArn": f"arn:{partition}:cloudfront::{account}:distribution/*"}},
+    )
+
+
 class PlatformKey(Block):
     """A symmetric, multi-Region, yearly-rotated key with an alias. Its policy delegates to IAM (the
     account root) and lets CloudWatch Logs and, if asked, CloudFront use it under conditions naming
@@ -73,72 +72,67 @@ class PlatformKey(Block):
     replica_arns: dict[str, str]
     """ARN of the replica in each of ``replica_regions``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: PlatformKeyProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: EncryptionConfig,
+        naming: Naming,
+        cloudfront_reads: bool = False,
+        replica_regions: Sequence[str] = (),
+    ) -> None:
+        """``cloudfront_reads``: CloudFront distributions of this account may decrypt with the key, so an
+        Origin Access Control can serve objects of an SSE-KMS bucket. ``replica_regions``: other regions
+        that need the key (same key material and id, a policy of its own there), e.g. us-east-1 for the
+        log group of a CloudFront-scoped WAF; the key's own region needs no replica and is skipped."""
         super().__init__(scope, construct_id)
-        if not 7 <= props.deletion_window_days <= 30:
-            raise ValueError(f"deletion_window_days must be between 7 and 30, got {props.deletion_window_days}")
-        if props.region in props.replica_regions:
-            raise ValueError(f"replica_regions must not include the key's own region {props.region}")
-        self.region = props.region
-        partition = DataAwsPartition(self, "partition").partition
-        account = DataAwsCallerIdentity(self, "account").account_id
-        administer = account_administers_key(partition, account)
+        self._settings = settings
+        self._name = naming.prefix
+        self.region = naming.region
+        self._partition = DataAwsPartition(self, "partition").partition
+        self._account = DataAwsCallerIdentity(self, "account").account_id
+        self._administer = account_administers_key(self._partition, self._account)
 
-        statements = [administer, _logs_statement(partition, props.region, account)]
-        if props.cloudfront_reads:
-            # The account's distributions, not one: a distribution can depend on the data tier
-            # (its /api origin is Beanstalk's load balancer), which depends on this key, so naming
-            # the distribution here would be a dependency cycle. The bucket policy still admits
-            # exactly one distribution.
-            statements.append(
-                allow(
-                    ["kms:Decrypt"],
-                    ["*"],
-                    Sid="CloudFrontReadsThroughOac",
-                    Principal={"Service": "cloudfront.amazonaws.com"},
-                    Condition={
-                        "StringLike": {"AWS:SourceArn": f"arn:{partition}:cloudfront::{account}:distribution/*"}
-                    },
-                )
-            )
+        statements = [self._administer, _logs_statement(self._partition, self.region, self._account)]
+        if cloudfront_reads:
+            statements.append(_cloudfront_statement(self._partition, self._account))
         self.key = KmsKey(
             self,
             "key",
-            description=f"{props.name}: logs, secrets, database insights, cache, images and frontend bucket",
+            description=f"{self._name}: logs, secrets, database insights, cache, images and frontend bucket",
             enable_key_rotation=True,
-            deletion_window_in_days=props.deletion_window_days,
+            deletion_window_in_days=settings.deletion_window_days,
             # Multi-Region from the start: a replica can be added later; making an existing key
             # multi-Region is impossible (it would be a new key).
             multi_region=True,
             policy=policy_document(statements),
-            tags={"Name": props.name},
+            tags={"Name": self._name},
         )
-        KmsAlias(self, "alias", name=f"alias/{props.name}", target_key_id=self.key.key_id)
+        KmsAlias(self, "alias", name=f"alias/{self._name}", target_key_id=self.key.key_id)
         self.arn = self.key.arn
         self.key_id = self.key.key_id
+        self.replica_arns = {
+            region: self._replica(region) for region in dict.fromkeys(replica_regions) if region != self.region
+        }
 
-        self.replica_arns = {}
-        providers = AwsProviders.of(self)
-        for region in props.replica_regions:
-            provider = providers.in_region(region)
-            replica = KmsReplicaKey(
-                self,
-                f"replica-{region}",
-                provider=provider,
-                primary_key_arn=self.key.arn,
-                description=f"{props.name} replica in {region}",
-                deletion_window_in_days=props.deletion_window_days,
-                policy=policy_document([administer, _logs_statement(partition, region, account)]),
-                tags={"Name": props.name},
-            )
-            KmsAlias(
-                self,
-                f"replica-{region}-alias",
-                provider=provider,
-                name=f"alias/{props.name}",
-                target_key_id=replica.key_id,
-            )
-            self.replica_arns[region] = replica.arn
+    def _replica(self, region: str) -> str:
+        """A replica of the key in ``region``, aliased like the primary; its ARN."""
+        provider = AwsProviders.of(self).in_region(region)
+        replica = KmsReplicaKey(
+            self,
+            f"replica-{region}",
+            provider=provider,
+            primary_key_arn=self.key.arn,
+            description=f"{self._name} replica in {region}",
+            deletion_window_in_days=self._settings.deletion_window_days,
+            policy=policy_document([self._administer, _logs_statement(self._partition, region, self._account)]),
+            tags={"Name": self._name},
+        )
+        KmsAlias(
+            self, f"replica-{region}-alias", provider=provider, name=f"alias/{self._name}", target_key_id=replica.key_id
+        )
+        return replica.arn
 
     def arn_in(self, region: str) -> str:
         """The key's ARN in ``region``: the primary's in its own region, else the replica's there."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
 from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -29,14 +28,16 @@ from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from constructs import Construct
 
-from config.alarms import LoadBalancerAlarmsConfig
-from config.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX, resource_name
+from config.load_balancer import HTTP_PORT, HTTPS_PORT, AlbConfig, LoadBalancerAlarmsConfig
+from config.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX
+from config.service import ServiceConfig
 
-from .block import Alarm, AlarmPolicy, Block, Signal, Statistic
+from .block import Alarm, AlarmPolicy, Block, Naming, Signal, Statistic
 from .bucket import LOG_NONCURRENT_VERSION_DAYS, private_bucket, tls_only_policy
 from .iam import allow
+from .network import Network
+from .security_groups import SecurityGroups
 
-TargetProtocol = Literal["HTTP", "HTTPS"]
 TARGET_TYPE = "ip"  # Fargate tasks (awsvpc networking) register by IP
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 ACCESS_LOG_PREFIX = "alb"
@@ -93,82 +94,14 @@ def log_delivery_principal(region: str) -> dict[str, str]:
     return {"AWS": f"arn:{partition(region)}:iam::{account}:root"}
 
 
-def target_group_name(project: str, environment: str, service: str, *, port: int, protocol: str) -> str:
+def target_group_name(naming: Naming, service: str, *, port: int, protocol: str) -> str:
     """Target-group name, at most 32 characters, that changes whenever port, protocol or target type do.
 
     AWS cannot change those on an existing target group, and cannot replace one while a listener
     rule uses it (ResourceInUse); a new name lets create-before-destroy make the new group first.
     """
     identity = hashlib.sha256(f"{port}/{protocol}/{TARGET_TYPE}".encode()).hexdigest()[:4]
-    return resource_name(project, environment, f"{service}-{identity}", max_length=TARGET_GROUP_NAME_MAX)
-
-
-@dataclass(frozen=True, kw_only=True)
-class TargetProps:
-    """One service behind the ALB: its target group and listener rule."""
-
-    port: int
-    """Container port traffic and health checks go to."""
-    protocol: TargetProtocol = "HTTP"
-    """ALB -> container protocol; HTTP means TLS ends at the ALB."""
-    priority: int
-    """Listener-rule priority (allocated by config/routing.py)."""
-    path_patterns: list[str] = field(default_factory=list)
-    """Path-pattern condition values; no path condition when empty."""
-    host_headers: list[str] = field(default_factory=list)
-    """Host-header condition values; any host when empty."""
-    health_check_path: str = "/"
-    """Path the health check requests."""
-    health_check_matcher: str = "200"
-    """HTTP codes that count as healthy."""
-    health_check_interval_seconds: int = 15
-    """Seconds between health checks."""
-    health_check_timeout_seconds: int = 5
-    """Seconds without an answer that count as a failed check."""
-    healthy_threshold: int = 3
-    """Consecutive successes before a target receives traffic."""
-    unhealthy_threshold: int = 3
-    """Consecutive failures before a target stops receiving traffic."""
-    deregistration_delay_seconds: int = 30
-    """Seconds a deregistering target keeps serving in-flight requests."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoadBalancerProps:
-    """The ALB and everything routed through it."""
-
-    project: str
-    """Project slug, for names."""
-    environment: str
-    """Environment slug, for names."""
-    region: str
-    """Region of the stack: selects the access-log delivery principal."""
-    vpc_id: str
-    """VPC of the target groups."""
-    subnet_ids: list[str]
-    """Subnets of the ALB, at least two AZs: the public ones, or private ones when internal."""
-    security_group_id: str
-    """The ALB's security group."""
-    targets: Mapping[str, TargetProps] = field(default_factory=dict)
-    """Services by name; the name keys construct IDs, so reordering never churns resources."""
-    internal: bool = False
-    """false: internet-facing; true: reachable only from inside the VPC (and peered networks)."""
-    idle_timeout_seconds: int = 60
-    """Seconds an idle connection stays open, 1-4000."""
-    deletion_protection: bool = True
-    """The ALB cannot be deleted (not even by Terraform) until this is turned off."""
-    certificate_arn: str | None = None
-    """ACM certificate: HTTPS on 443 serves the rules and HTTP on 80 redirects to it (301). Unset:
-    HTTP on 80 serves the rules."""
-    ssl_policy: str = TLS_POLICY
-    """TLS policy of the HTTPS listener: TLS 1.3 and 1.2 only."""
-    access_logs_enabled: bool = True
-    """Access logs to an S3 bucket this construct creates (versioned, private, TLS-only; SSE-S3, the
-    only encryption ALB access logs support)."""
-    access_logs_expiry_days: int = 365
-    """Days before S3 deletes an access-log object."""
-    alarms: LoadBalancerAlarmsConfig = field(default_factory=LoadBalancerAlarmsConfig)
-    """When the 5xx alarms fire."""
+    return naming.name(f"{service}-{identity}", max_length=TARGET_GROUP_NAME_MAX)
 
 
 def load_balancer_alarms(arn_suffix: str, settings: LoadBalancerAlarmsConfig) -> list[Alarm]:
@@ -201,7 +134,11 @@ class ServiceTarget:
 
 
 class LoadBalancer(Block):
-    """ALB with a fixed 404 JSON default response, path/host rules per service, and access logs."""
+    """ALB with a fixed 404 JSON default response, path/host rules per service, and access logs.
+
+    Internet-facing in the public subnets, or internal in the private-app subnets. With a certificate,
+    HTTPS on 443 serves the rules (TLS 1.3 and 1.2 only) and HTTP on 80 redirects to it; without one,
+    HTTP on 80 serves them. Access logs go to a versioned, private, TLS-only bucket it creates."""
 
     stateful_types = frozenset({"aws_s3_bucket"})
 
@@ -215,137 +152,161 @@ class LoadBalancer(Block):
     services: dict[str, ServiceTarget]
     access_logs_bucket: S3Bucket | None
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: LoadBalancerProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: AlbConfig,
+        naming: Naming,
+        network: Network,
+        security_groups: SecurityGroups,
+        services: Mapping[str, ServiceConfig],
+        priorities: Mapping[str, int],
+    ) -> None:
+        """``services``: the routed services by name, each one target group and listener rule (the name
+        keys their construct IDs, so reordering never churns resources). ``priorities``: each one's
+        listener-rule priority (config/routing.py allocates them)."""
         super().__init__(scope, construct_id)
-        _validate(props)
-        self._alarm_settings = props.alarms
-        name = resource_name(props.project, props.environment, "alb", max_length=ALB_NAME_MAX)
-
-        self.access_logs_bucket = None
-        access_logs = None
-        depends_on: list[ITerraformDependable] = []
-        if props.access_logs_enabled:
-            bucket, policy = self._log_bucket(props)
-            self.access_logs_bucket = bucket
-            access_logs = LbAccessLogs(bucket=bucket.id, prefix=ACCESS_LOG_PREFIX, enabled=True)
-            # ELB checks it can write to the bucket when logging is turned on: without the policy
-            # in place first, creating the ALB fails with Access Denied (aws-cdk #5758).
-            depends_on = [policy]
-
+        if security_groups.alb_sg_id is None:
+            raise ValueError("security_groups has no ALB group: build it with the load balancer's settings")
+        self._settings = settings
+        self._naming = naming
+        self._vpc_id = network.vpc_id
+        name = naming.name("alb", max_length=ALB_NAME_MAX)
+        access_logs, depends_on = self._access_logs()
         self.alb = Lb(
             self,
             "alb",
             name=name,
             load_balancer_type="application",
-            internal=props.internal,
-            subnets=list(props.subnet_ids),
-            security_groups=[props.security_group_id],
+            internal=settings.internal,
+            subnets=list(network.private_app_subnet_ids if settings.internal else network.public_subnet_ids),
+            security_groups=[security_groups.alb_sg_id],
             drop_invalid_header_fields=True,
-            enable_deletion_protection=props.deletion_protection,
-            idle_timeout=props.idle_timeout_seconds,
+            enable_deletion_protection=settings.deletion_protection,
+            idle_timeout=settings.idle_timeout_seconds,
             access_logs=access_logs,
-            depends_on=depends_on or None,
+            depends_on=depends_on,
             tags={"Name": name},
         )
         self.dns_name = self.alb.dns_name
         self.zone_id = self.alb.zone_id
         self.arn_suffix = self.alb.arn_suffix
+        self._listeners()
+        self.services = {
+            name: self._route(name, service, priorities[name]) for name, service in sorted(services.items())
+        }
 
+    def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
+        return load_balancer_alarms(self.arn_suffix, self._settings.alarms)
+
+    def _access_logs(self) -> tuple[LbAccessLogs | None, list[ITerraformDependable] | None]:
+        """The ALB's access-log setting and what the ALB must wait for; no bucket when logs are off."""
+        self.access_logs_bucket = None
+        if not self._settings.access_logs.enabled:
+            return None, None
+        bucket, policy = self._log_bucket(self._settings.access_logs.expiry_days)
+        self.access_logs_bucket = bucket
+        # ELB checks it can write to the bucket when logging is turned on: without the policy in place
+        # first, creating the ALB fails with Access Denied (aws-cdk #5758).
+        return LbAccessLogs(bucket=bucket.id, prefix=ACCESS_LOG_PREFIX, enabled=True), [policy]
+
+    def _listeners(self) -> None:
+        """HTTPS serving the rules and HTTP redirecting to it with a certificate; else HTTP serving them."""
         not_found = LbListenerDefaultAction(
             type="fixed-response",
             fixed_response=LbListenerDefaultActionFixedResponse(
                 content_type="application/json", message_body=NOT_FOUND_BODY, status_code="404"
             ),
         )
+        certificate_arn = self._settings.certificate_arn
         self.https_listener = None
-        if props.certificate_arn:
+        http_action = not_found
+        if certificate_arn:
             self.https_listener = LbListener(
                 self,
                 "https",
                 load_balancer_arn=self.alb.arn,
-                port=443,
+                port=HTTPS_PORT,
                 protocol="HTTPS",
-                ssl_policy=props.ssl_policy,
-                certificate_arn=props.certificate_arn,
+                ssl_policy=TLS_POLICY,
+                certificate_arn=certificate_arn,
                 default_action=[not_found],
             )
-            redirect = LbListenerDefaultAction(
+            http_action = LbListenerDefaultAction(
                 type="redirect",
-                redirect=LbListenerDefaultActionRedirect(protocol="HTTPS", port="443", status_code="HTTP_301"),
+                redirect=LbListenerDefaultActionRedirect(
+                    protocol="HTTPS", port=str(HTTPS_PORT), status_code="HTTP_301"
+                ),
             )
-            self.http_listener = LbListener(
-                self, "http", load_balancer_arn=self.alb.arn, port=80, protocol="HTTP", default_action=[redirect]
-            )
-        else:
-            self.http_listener = LbListener(
-                self, "http", load_balancer_arn=self.alb.arn, port=80, protocol="HTTP", default_action=[not_found]
-            )
+        self.http_listener = LbListener(
+            self, "http", load_balancer_arn=self.alb.arn, port=HTTP_PORT, protocol="HTTP", default_action=[http_action]
+        )
         self.listener = self.https_listener or self.http_listener
 
-        self.services = {
-            service: self._route(props, service, target) for service, target in sorted(props.targets.items())
-        }
+    def _route(self, service: str, settings: ServiceConfig, priority: int) -> ServiceTarget:
+        """The service's target group, and the listener rule forwarding its paths and hosts to it."""
+        group = self._target_group(service, settings)
+        conditions = []
+        if settings.path_patterns:
+            conditions.append(
+                LbListenerRuleCondition(path_pattern=LbListenerRuleConditionPathPattern(values=settings.path_patterns))
+            )
+        if settings.host_headers:
+            conditions.append(
+                LbListenerRuleCondition(host_header=LbListenerRuleConditionHostHeader(values=settings.host_headers))
+            )
+        rule = LbListenerRule(
+            self,
+            f"rule-{service}",
+            listener_arn=self.listener.arn,
+            priority=priority,
+            action=[LbListenerRuleAction(type="forward", target_group_arn=group.arn)],
+            condition=conditions,
+            tags={"Name": f"{self._naming.prefix}-{service}", "service": service},
+        )
+        return ServiceTarget(target_group=group, listener_rule=rule)
 
-    def _route(self, props: LoadBalancerProps, service: str, target: TargetProps) -> ServiceTarget:
-        name = target_group_name(props.project, props.environment, service, port=target.port, protocol=target.protocol)
-        group = LbTargetGroup(
+    def _target_group(self, service: str, settings: ServiceConfig) -> LbTargetGroup:
+        port, protocol, health = settings.container_port, settings.protocol, settings.target_health_check
+        name = target_group_name(self._naming, service, port=port, protocol=protocol)
+        return LbTargetGroup(
             self,
             f"tg-{service}",
             name=name,
-            port=target.port,
-            protocol=target.protocol,
+            port=port,
+            protocol=protocol,
             target_type=TARGET_TYPE,
-            vpc_id=props.vpc_id,
-            deregistration_delay=str(target.deregistration_delay_seconds),
+            vpc_id=self._vpc_id,
+            deregistration_delay=str(settings.deregistration_delay_seconds),
             health_check=LbTargetGroupHealthCheck(
                 enabled=True,
-                protocol=target.protocol,
+                protocol=protocol,
                 port="traffic-port",
-                path=target.health_check_path,
-                matcher=target.health_check_matcher,
-                interval=target.health_check_interval_seconds,
-                timeout=target.health_check_timeout_seconds,
-                healthy_threshold=target.healthy_threshold,
-                unhealthy_threshold=target.unhealthy_threshold,
+                path=health.path,
+                matcher=health.matcher,
+                interval=health.interval_seconds,
+                timeout=health.timeout_seconds,
+                healthy_threshold=health.healthy_threshold,
+                unhealthy_threshold=health.unhealthy_threshold,
             ),
             # The name changes with port/protocol (see target_group_name), so the replacement can
             # exist next to the old group while the listener rule switches over.
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             tags={"Name": name, "service": service},
         )
-        conditions = []
-        if target.path_patterns:
-            conditions.append(
-                LbListenerRuleCondition(path_pattern=LbListenerRuleConditionPathPattern(values=target.path_patterns))
-            )
-        if target.host_headers:
-            conditions.append(
-                LbListenerRuleCondition(host_header=LbListenerRuleConditionHostHeader(values=target.host_headers))
-            )
-        rule = LbListenerRule(
-            self,
-            f"rule-{service}",
-            listener_arn=self.listener.arn,
-            priority=target.priority,
-            action=[LbListenerRuleAction(type="forward", target_group_arn=group.arn)],
-            condition=conditions,
-            tags={"Name": f"{props.project}-{props.environment}-{service}", "service": service},
-        )
-        return ServiceTarget(target_group=group, listener_rule=rule)
 
-    def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
-        return load_balancer_alarms(self.arn_suffix, self._alarm_settings)
-
-    def _log_bucket(self, props: LoadBalancerProps) -> tuple[S3Bucket, S3BucketPolicy]:
+    def _log_bucket(self, expiry_days: int) -> tuple[S3Bucket, S3BucketPolicy]:
         # ALB access logs support only S3-managed keys (SSE-S3), not KMS.
         bucket = private_bucket(
             self,
             "logs",
-            project=props.project,
-            environment=props.environment,
+            project=self._naming.project,
+            environment=self._naming.environment,
             role="alb-logs",
             lifecycle_rule_id="expire-access-logs",
-            expiry_days=props.access_logs_expiry_days,
+            expiry_days=expiry_days,
             noncurrent_version_expiry_days=LOG_NONCURRENT_VERSION_DAYS,
         ).bucket
         account = DataAwsCallerIdentity(self, "account")
@@ -353,27 +314,6 @@ class LoadBalancer(Block):
             ["s3:PutObject"],
             [f"{bucket.arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account.account_id}/*"],
             Sid="ElbAccessLogDelivery",
-            Principal=log_delivery_principal(props.region),
+            Principal=log_delivery_principal(self._naming.region),
         )
         return bucket, tls_only_policy(self, "logs-policy", bucket, [write])
-
-
-def _validate(props: LoadBalancerProps) -> None:
-    """Fail before any resource exists, naming the field, the value and what is allowed."""
-    if not 1 <= props.idle_timeout_seconds <= 4000:
-        raise ValueError(f"idle_timeout_seconds must be between 1 and 4000, got {props.idle_timeout_seconds}")
-    if len(props.subnet_ids) < 2:
-        raise ValueError(f"subnet_ids must span at least 2 availability zones, got {len(props.subnet_ids)}")
-    if not 1 <= props.access_logs_expiry_days <= 3650:
-        raise ValueError(f"access_logs_expiry_days must be between 1 and 3650, got {props.access_logs_expiry_days}")
-    seen: dict[int, str] = {}
-    for service, target in sorted(props.targets.items()):
-        if not 1 <= target.priority <= 50_000:
-            raise ValueError(f"targets[{service!r}].priority must be between 1 and 50000, got {target.priority}")
-        if target.priority in seen:
-            raise ValueError(
-                f"targets[{service!r}].priority {target.priority} is also used by {seen[target.priority]!r}"
-            )
-        seen[target.priority] = service
-        if not target.path_patterns and not target.host_headers:
-            raise ValueError(f"targets[{service!r}] needs at least one path pattern or host header")

@@ -14,9 +14,9 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from config.edge import MonitoringConfig
+from config.monitoring import MonitoringConfig
 
-from .block import Alarm, AlarmPolicy, Block
+from .block import Alarm, AlarmPolicy, Block, Naming
 from .iam import allow, policy_document
 from .kms import account_administers_key
 
@@ -33,16 +33,22 @@ class Monitoring(Block):
     """The alarms created, by construct id."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, settings: MonitoringConfig, name: str, watched: Sequence[Block]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: MonitoringConfig,
+        naming: Naming,
+        watched: Sequence[Block],
     ) -> None:
         super().__init__(scope, construct_id)
-        self._name = name
+        self._name = naming.prefix
         self.kms_key = None
         key_id = settings.kms_key_arn
         if key_id is None:
             self.kms_key = self._key()
             key_id = self.kms_key.arn
-        self.topic = SnsTopic(self, "topic", name=f"{name}-alarms", kms_master_key_id=key_id)
+        self.topic = SnsTopic(self, "topic", name=f"{self._name}-alarms", kms_master_key_id=key_id)
         self.topic_arn = self.topic.arn
         for email in settings.alarm_emails:
             SnsTopicSubscription(

@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
-from typing import Literal, get_args
+from collections.abc import Mapping
 
 from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import IConstruct
 
+from config.backends import AnyBackendConfig, CloudBackendConfig, S3BackendConfig
+from config.provider import BINDINGS_AWS_PROVIDER, AwsProviderVersion
+
+from .block import Naming
+
 MANAGED_BY = "cdktf"
-
-AwsProviderVersion = Literal["6.25.0", "5.100.0"]
-"""The AWS provider releases the synthesized JSON can target. 6.25.0 is what the prebuilt bindings
-(cdktf-cdktf-provider-aws 21.22.1) are generated for; 5.100.0 is the last 5.x release, for teams that
-have not moved to 6 yet (and what these machines can run: terraform validate and the emulator)."""
-AWS_PROVIDER_VERSIONS: tuple[AwsProviderVersion, ...] = get_args(AwsProviderVersion)
-BINDINGS_AWS_PROVIDER: AwsProviderVersion = "6.25.0"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProviderProps:
-    """Region and tags every resource of the stack gets."""
-
-    region: str
-    """AWS region of the stack."""
-    project: str
-    """Value of the ``project`` default tag."""
-    environment: str
-    """Value of the ``environment`` default tag."""
-    extra_tags: dict[str, str] = field(default_factory=dict)
-    """More default tags; ``project``, ``environment`` and ``managed-by`` cannot be overridden."""
-    version: AwsProviderVersion = BINDINGS_AWS_PROVIDER
-    """The AWS provider release the JSON is written for (its ``required_providers`` constraint). The
-    resources are the same for both but for one: with 5.100.0, RDS Proxy cannot take
-    ``default_auth_scheme`` (end-to-end IAM) and signs in to the database with per-user secrets."""
 
 
 class AwsProviders:
@@ -50,22 +29,35 @@ class AwsProviders:
     region: str
     version: AwsProviderVersion
 
-    def __init__(self, stack: TerraformStack, *, props: ProviderProps) -> None:
+    def __init__(
+        self,
+        stack: TerraformStack,
+        *,
+        naming: Naming,
+        tags: Mapping[str, str] | None = None,
+        version: AwsProviderVersion = BINDINGS_AWS_PROVIDER,
+    ) -> None:
+        """``naming``: the region, and the ``project`` and ``environment`` default tags. ``tags``: more
+        default tags (the environment's ``[tags]``); ``project``, ``environment`` and ``managed-by``
+        cannot be overridden. ``version``: the AWS provider release the JSON is written for (its
+        ``required_providers`` constraint). The resources are the same for both but for one: with
+        5.100.0, RDS Proxy cannot take ``default_auth_scheme`` (end-to-end IAM) and signs in to the
+        database with per-user secrets."""
         self._stack = stack
-        self.region = props.region
-        self.version = props.version
+        self.region = naming.region
+        self.version = version
         self._tags = {
-            **props.extra_tags,
-            "project": props.project,
-            "environment": props.environment,
+            **(tags or {}),
+            "project": naming.project,
+            "environment": naming.environment,
             "managed-by": MANAGED_BY,
         }
         self._aliased: dict[str, AwsProvider] = {}
         self.default = AwsProvider(
-            stack, "aws", region=props.region, default_tags=[AwsProviderDefaultTags(tags=self._tags)]
+            stack, "aws", region=naming.region, default_tags=[AwsProviderDefaultTags(tags=self._tags)]
         )
-        if props.version != BINDINGS_AWS_PROVIDER:
-            stack.add_override("terraform.required_providers.aws.version", props.version)
+        if version != BINDINGS_AWS_PROVIDER:
+            stack.add_override("terraform.required_providers.aws.version", version)
         _BY_STACK[stack] = self
 
     @property
@@ -103,64 +95,35 @@ class AwsProviders:
 _BY_STACK: weakref.WeakKeyDictionary[TerraformStack, AwsProviders] = weakref.WeakKeyDictionary()
 
 
-def aws_provider(stack: TerraformStack, *, props: ProviderProps) -> AwsProviders:
-    """The stack's AWS provider(s), tagging every resource they create."""
-    return AwsProviders(stack, props=props)
-
-
-@dataclass(frozen=True, kw_only=True)
-class BackendProps:
-    """Where Terraform keeps this stack's state."""
-
-    kind: Literal["local", "s3", "cloud"] = "local"
-    """local: a file in the project's gitignored ``terraform.state/``; s3: shared, encrypted, locked;
-    cloud: HCP Terraform workspace."""
-    state_key: str
-    """Identity of the state: S3 object key stem and local file name, e.g. ``netflux/prod``."""
-    s3_bucket: str = ""
-    """S3 state bucket (s3 only)."""
-    s3_region: str = ""
-    """S3 bucket region (s3 only)."""
-    s3_locking: Literal["lockfile", "dynamodb"] = "lockfile"
-    """lockfile: S3-native lock object (Terraform >= 1.10); dynamodb: lock table."""
-    s3_dynamodb_table: str | None = None
-    """Lock table when ``s3_locking`` is dynamodb."""
-    s3_kms_key_id: str | None = None
-    """KMS key for the state object; S3-managed encryption when unset."""
-    cloud_organization: str = ""
-    """HCP Terraform organization (cloud only)."""
-    cloud_workspace: str = ""
-    """HCP Terraform workspace (cloud only)."""
-    cloud_hostname: str = "app.terraform.io"
-    """HCP Terraform or Terraform Enterprise host (cloud only)."""
-
-
 # Terraform runs in cdktf.out/stacks/<stack>/, three levels below the project root. A relative path
 # keeps the synthesized JSON free of machine-specific absolute paths.
 LOCAL_STATE_DIR = "../../../terraform.state"
 
 
-def state_backend(stack: TerraformStack, *, props: BackendProps) -> None:
-    """Configure the stack's backend."""
-    if props.kind == "local":
-        LocalBackend(stack, path=f"{LOCAL_STATE_DIR}/{props.state_key.replace('/', '-')}.tfstate")
-    elif props.kind == "s3":
+def state_backend(stack: TerraformStack, *, settings: AnyBackendConfig, naming: Naming) -> None:
+    """Configure where Terraform keeps the stack's state (``[backend]``). The state is identified by
+    ``<project>/<environment>``: the S3 key stem, the local file name and, by default, the HCP Terraform
+    workspace (``<project>-<environment>``)."""
+    state_key = f"{naming.project}/{naming.environment}"
+    if isinstance(settings, S3BackendConfig):
         S3Backend(
             stack,
-            bucket=props.s3_bucket,
-            key=f"{props.state_key}/terraform.tfstate",
-            region=props.s3_region,
+            bucket=settings.bucket,
+            key=f"{state_key}/terraform.tfstate",
+            region=settings.region or naming.region,
             encrypt=True,
-            kms_key_id=props.s3_kms_key_id,
-            dynamodb_table=props.s3_dynamodb_table if props.s3_locking == "dynamodb" else None,
+            kms_key_id=settings.kms_key_id,
+            dynamodb_table=settings.dynamodb_table if settings.locking == "dynamodb" else None,
         )
-        if props.s3_locking == "lockfile":
+        if settings.locking == "lockfile":
             # cdktf 0.21's S3Backend has no use_lockfile field; Terraform >= 1.10 reads it from JSON.
             stack.add_override("terraform.backend.s3.use_lockfile", True)
-    else:
+    elif isinstance(settings, CloudBackendConfig):
         CloudBackend(
             stack,
-            organization=props.cloud_organization,
-            hostname=props.cloud_hostname,
-            workspaces=NamedCloudWorkspace(props.cloud_workspace),
+            organization=settings.organization,
+            hostname=settings.hostname,
+            workspaces=NamedCloudWorkspace(settings.workspace or naming.prefix),
         )
+    else:
+        LocalBackend(stack, path=f"{LOCAL_STATE_DIR}/{state_key.replace('/', '-')}.tfstate")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
@@ -11,54 +10,23 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from .block import Block
+from config.cache import CACHE_PORT
+from config.database import POSTGRES_PORT
+from config.load_balancer import HTTP_PORT, HTTPS_PORT, AlbConfig
+from config.security_groups import SecurityGroupMode, SecurityGroupsConfig
 
-SecurityGroupMode = Literal["tiered", "shared"]
+from .block import Block, Naming
+from .network import Network
+
 Direction = Literal["in", "out"]
 RULE_TYPES: dict[Direction, type[VpcSecurityGroupIngressRule] | type[VpcSecurityGroupEgressRule]] = {
     "in": VpcSecurityGroupIngressRule,
     "out": VpcSecurityGroupEgressRule,
 }
 ANYWHERE = "0.0.0.0/0"
-POSTGRES_PORT = 5432
-REDIS_PORT = 6379
-
-
-@dataclass(frozen=True, kw_only=True)
-class SecurityGroupsProps:
-    """What the security groups allow. Every group and rule gets a description."""
-
-    name: str
-    """Prefix for group names and Name tags, e.g. ``netflux-prod``."""
-    vpc_id: str
-    """VPC the groups belong to."""
-    service_ports: Mapping[str, int]
-    """Container port of each service, by service name: the ALB reaches these, and services reach
-    each other on them."""
-    mode: SecurityGroupMode = "tiered"
-    """tiered: separate ALB, app, database and cache groups, each hop allowed on its one port only;
-    shared: app, database and cache share one group that allows all traffic within itself (the ALB
-    keeps its own group)."""
-    alb_ingress_cidrs: list[str] = field(default_factory=lambda: [ANYWHERE])
-    """Who may connect to the ALB's listener ports: the whole internet by default."""
-    alb_listener_ports: list[int] = field(default_factory=lambda: [80, 443])
-    """Ports the ALB listens on; nothing else is open on it."""
-    app_https_egress_cidrs: list[str] = field(default_factory=lambda: [ANYWHERE])
-    """Where tasks may open HTTPS (443) connections: ECR image pulls, CloudWatch Logs, Secrets
-    Manager and other AWS APIs through NAT or VPC endpoints. Anywhere by default."""
-    load_balancer: bool = True
-    """The platform ALB's group; false when the compute brings its own load balancer (Elastic Beanstalk)."""
-    database: bool = True
-    """A database group (tiered mode); false when the environment has no database."""
-    cache: bool = True
-    """A cache group (tiered mode); false when the environment has no cache."""
-    database_proxy: bool = False
-    """An RDS Proxy group: the database port in from the services, out to the database only; in shared
-    mode the proxy joins the shared group."""
-    database_port: int = POSTGRES_PORT
-    """Port the database listens on (PostgreSQL)."""
-    cache_port: int = REDIS_PORT
-    """Port the cache listens on (Redis)."""
+# Where tasks may open HTTPS connections: ECR image pulls, CloudWatch Logs, Secrets Manager and other
+# AWS APIs, through NAT or VPC endpoints.
+APP_HTTPS_EGRESS_CIDRS = (ANYWHERE,)
 
 
 class SecurityGroups(Block):
@@ -77,35 +45,55 @@ class SecurityGroups(Block):
     cache_sg_id: str | None
     database_proxy_sg_id: str | None
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupsProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: SecurityGroupsConfig,
+        naming: Naming,
+        network: Network,
+        load_balancer: AlbConfig | None,
+        service_ports: Mapping[str, int],
+        database: bool = False,
+        database_proxy: bool = False,
+        cache: bool = False,
+    ) -> None:
+        """``load_balancer``: the platform ALB's settings (who may reach which listener port); None when the
+        compute brings its own load balancer (Elastic Beanstalk). ``service_ports``: each service's
+        container port, by name: the ALB reaches these, and services reach each other on them.
+        ``database``, ``database_proxy``, ``cache``: whether the environment has them (an RDS Proxy group
+        takes the database port in from the services and out to the database only; in shared mode the
+        proxy joins the shared group)."""
         super().__init__(scope, construct_id)
-        if not props.alb_ingress_cidrs or not props.alb_listener_ports:
-            raise ValueError("alb_ingress_cidrs and alb_listener_ports must not be empty")
-        if props.database_proxy and not props.database:
-            raise ValueError("database_proxy needs database = True: the proxy fronts the database")
-        self.mode = props.mode
-        self.database_proxy_sg_id = None
-        self._props = props
+        self.mode = settings.mode
+        self._name = naming.prefix
+        self._vpc_id = network.vpc_id
         # Several services may share a port: one rule per port, its description names them all.
         self._ports: dict[int, list[str]] = {}
-        for service, port in sorted(props.service_ports.items()):
+        for service, port in sorted(service_ports.items()):
             self._ports.setdefault(port, []).append(service)
 
-        alb = self._load_balancer_group() if props.load_balancer else None
+        alb = self._load_balancer_group(load_balancer, network.vpc_cidr) if load_balancer is not None else None
         self.alb_sg_id = alb.id if alb is not None else None
+        self.database_sg_id = self.cache_sg_id = self.database_proxy_sg_id = None
+        if settings.mode == "shared":
+            self._shared(alb, database_proxy=database and database_proxy)
+        else:
+            self._tiered(alb, database=database, database_proxy=database_proxy, cache=cache)
 
-        if props.mode == "shared":
-            app = self._group("shared", "App, database and cache: all traffic among members of this group")
-            self._rule("in", "shared-in-all", app.id, "All traffic from members of this group", peer=app.id)
-            self._rule("out", "shared-out-all", app.id, "All traffic to members of this group", peer=app.id)
-            self.app_sg_id = self.database_sg_id = self.cache_sg_id = app.id
-            if props.database_proxy:
-                self.database_proxy_sg_id = app.id
-            if alb is not None:
-                self._alb_to_app(alb, app)
-            self._https_out(app, "shared")
-            return
+    def _shared(self, alb: SecurityGroup | None, *, database_proxy: bool) -> None:
+        app = self._group("shared", "App, database and cache: all traffic among members of this group")
+        self._rule("in", "shared-in-all", app.id, "All traffic from members of this group", peer=app.id)
+        self._rule("out", "shared-out-all", app.id, "All traffic to members of this group", peer=app.id)
+        self.app_sg_id = self.database_sg_id = self.cache_sg_id = app.id
+        if database_proxy:
+            self.database_proxy_sg_id = self.app_sg_id
+        if alb is not None:
+            self._alb_to_app(alb, app)
+        self._https_out(app, "shared")
 
+    def _tiered(self, alb: SecurityGroup | None, *, database: bool, database_proxy: bool, cache: bool) -> None:
         app = self._group("app", "Services: their ports from the ALB and from each other")
         self.app_sg_id = app.id
         if alb is not None:
@@ -115,19 +103,19 @@ class SecurityGroups(Block):
             names = ", ".join(services)
             self._hop(app, app, port, ingress=f"{names} from other services", egress=f"Calls to {names}")
         self._https_out(app, "app")
-        self.database_sg_id = self.cache_sg_id = None
-        if props.database:
-            database = self._data_group(app, "database", props.database_port)
-            self.database_sg_id = database.id
-            if props.database_proxy:
-                self._database_proxy(app, database)
-        if props.cache:
-            self.cache_sg_id = self._data_group(app, "cache", props.cache_port).id
+        if database:
+            group = self._data_group(app, "database", POSTGRES_PORT)
+            self.database_sg_id = group.id
+            if database_proxy:
+                self._database_proxy(app, group)
+        if cache:
+            self.cache_sg_id = self._data_group(app, "cache", CACHE_PORT).id
 
-    def _load_balancer_group(self) -> SecurityGroup:
+    def _load_balancer_group(self, settings: AlbConfig, vpc_cidr: str) -> SecurityGroup:
+        """The ALB's group: its listener ports from the allowed clients (egress: see ``_alb_to_app``)."""
         alb = self._group("alb", "ALB: HTTP(S) from the allowed clients, out only to the services")
-        for port in sorted(self._props.alb_listener_ports):
-            for cidr in self._props.alb_ingress_cidrs:
+        for port in sorted(settings.listener_ports):
+            for cidr in settings.effective_ingress_cidrs(vpc_cidr):
                 self._rule(
                     "in",
                     f"alb-in-{port}-{_slug(cidr)}",
@@ -145,7 +133,7 @@ class SecurityGroups(Block):
         return group
 
     def _database_proxy(self, app: SecurityGroup, database: SecurityGroup) -> None:
-        port = self._props.database_port
+        port = POSTGRES_PORT
         proxy = self._group("database-proxy", f"RDS Proxy: {port} from the services, out to the database only")
         self.database_proxy_sg_id = proxy.id
         self._hop(app, proxy, port, ingress="RDS Proxy from the services", egress="Services to the RDS Proxy")
@@ -153,10 +141,8 @@ class SecurityGroups(Block):
 
     def _group(self, role: str, description: str) -> SecurityGroup:
         """A group without rules; its construct ID is ``role``, which names its rules (see ``_hop``)."""
-        name = f"{self._props.name}-{role}"
-        return SecurityGroup(
-            self, role, name=name, description=description, vpc_id=self._props.vpc_id, tags={"Name": name}
-        )
+        name = f"{self._name}-{role}"
+        return SecurityGroup(self, role, name=name, description=description, vpc_id=self._vpc_id, tags={"Name": name})
 
     def _alb_to_app(self, alb: SecurityGroup, app: SecurityGroup) -> None:
         for port, services in self._ports.items():
@@ -164,13 +150,13 @@ class SecurityGroups(Block):
             self._hop(alb, app, port, ingress=f"{names} from the ALB", egress=f"ALB to {names}")
 
     def _https_out(self, app: SecurityGroup, role: str) -> None:
-        for cidr in self._props.app_https_egress_cidrs:
+        for cidr in APP_HTTPS_EGRESS_CIDRS:
             self._rule(
                 "out",
-                f"{role}-out-443-{_slug(cidr)}",
+                f"{role}-out-{HTTPS_PORT}-{_slug(cidr)}",
                 app.id,
                 f"HTTPS to {cidr}: ECR image pulls, CloudWatch Logs, Secrets Manager and other AWS APIs",
-                port=443,
+                port=HTTPS_PORT,
                 cidr=cidr,
             )
 
@@ -208,7 +194,7 @@ class SecurityGroups(Block):
 
 
 def _protocol(port: int) -> str:
-    return {80: "HTTP", 443: "HTTPS"}.get(port, f"TCP {port}")
+    return {HTTP_PORT: "HTTP", HTTPS_PORT: "HTTPS"}.get(port, f"TCP {port}")
 
 
 def _slug(cidr: str) -> str:

@@ -3,10 +3,11 @@ load balancer (REGIONAL) or a CloudFront distribution (CLOUDFRONT, managed in us
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
     Wafv2WebAclDefaultAction,
@@ -25,13 +26,15 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
-from .block import Block
+from config.frontend import CLOUDFRONT_REGION
+from config.waf import WafConfig
+
+from .block import Block, Naming
+from .kms import PlatformKey
 from .provider import AwsProviders
 
 Scope = Literal["REGIONAL", "CLOUDFRONT"]
-# WAF manages CLOUDFRONT-scoped ACLs (and their log groups) in us-east-1 only.
-CLOUDFRONT_REGION = "us-east-1"
-# WAF only logs to CloudWatch log groups whose name starts with this.
+# WAF only logs to CloudWatch log groups whose name starts with this; an ACL's name is at most 128.
 LOG_GROUP_PREFIX = "aws-waf-logs-"
 NAME_MAX = 128
 
@@ -61,28 +64,6 @@ DEFAULT_RULE_GROUPS = (
 REDACTED_HEADERS = ("authorization", "cookie")
 
 
-@dataclass(frozen=True, kw_only=True)
-class WebAclProps:
-    """One web ACL, where it applies and where it logs."""
-
-    name: str
-    """Name of the ACL, its metrics and (after ``aws-waf-logs-``) its log group, e.g. ``netflux-prod-alb``."""
-    scope: Scope
-    """REGIONAL: load balancers of the stack's region; CLOUDFRONT: distributions (managed in us-east-1)."""
-    rule_groups: tuple[ManagedRuleGroup, ...] = DEFAULT_RULE_GROUPS
-    """AWS managed rule groups, evaluated in this order; requests no rule blocks are allowed."""
-    resource_arn: str | None = None
-    """REGIONAL: the load balancer to protect. CLOUDFRONT ACLs are attached by the distribution
-    (``web_acl_id``), so this stays unset for them."""
-    log_retention_days: int = 365
-    """Retention of the log group this construct creates (every request WAF evaluates)."""
-    log_kms_key_arn: str | None = None
-    """KMS key of the log group, in the ACL's region (us-east-1 for CLOUDFRONT); CloudWatch's default
-    encryption when unset."""
-    redacted_headers: tuple[str, ...] = field(default=REDACTED_HEADERS)
-    """Headers logged as REDACTED instead of their value."""
-
-
 def _rule(index: int, group: ManagedRuleGroup, acl_name: str) -> Wafv2WebAclRule:
     statement: dict[str, Any] = {"managed_rule_group_statement": {"name": group.name, "vendor_name": "AWS"}}
     if group.count_rules:
@@ -110,68 +91,82 @@ class WebAcl(Block):
     arn: str
     log_group: CloudwatchLogGroup
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: WebAclProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: WafConfig,
+        naming: Naming,
+        key: PlatformKey | None,
+        load_balancer_arn: str | None = None,
+    ) -> None:
+        """``load_balancer_arn``: a REGIONAL ACL protecting that load balancer (the platform's or
+        Beanstalk's); None: a CLOUDFRONT ACL, which the distribution attaches by ``web_acl_id``.
+        ``key`` encrypts the log group, through its replica in us-east-1 for a CLOUDFRONT ACL."""
         super().__init__(scope, construct_id)
-        _validate(props)
+        acl_scope: Scope = "CLOUDFRONT" if load_balancer_arn is None else "REGIONAL"
+        # Names the ACL, its metrics and (after the prefix) its log group, e.g. netflux-prod-alb.
+        name = naming.name(
+            "cloudfront" if acl_scope == "CLOUDFRONT" else "alb", max_length=NAME_MAX - len(LOG_GROUP_PREFIX)
+        )
         # CLOUDFRONT ACLs and their logs live in us-east-1: the provider aliased there, unless the stack
         # is in us-east-1 itself.
-        provider = AwsProviders.of(self).in_region(CLOUDFRONT_REGION) if props.scope == "CLOUDFRONT" else None
+        provider = AwsProviders.of(self).in_region(CLOUDFRONT_REGION) if acl_scope == "CLOUDFRONT" else None
         self.acl = Wafv2WebAcl(
             self,
             "acl",
-            name=props.name,
+            name=name,
             # WAF descriptions allow letters, digits, spaces and _+=:#@/-,. only: no parentheses
             # (EntityDescription's pattern; the provider checks the length alone).
-            description=f"{props.name}: {len(props.rule_groups)} AWS managed rule groups, default allow",
-            scope=props.scope,
+            description=f"{name}: {len(DEFAULT_RULE_GROUPS)} AWS managed rule groups, default allow",
+            scope=acl_scope,
             provider=provider,
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
-            rule=[_rule(index, group, props.name) for index, group in enumerate(props.rule_groups)],
+            rule=[_rule(index, group, name) for index, group in enumerate(DEFAULT_RULE_GROUPS)],
             visibility_config=Wafv2WebAclVisibilityConfig(
-                cloudwatch_metrics_enabled=True, sampled_requests_enabled=True, metric_name=props.name
+                cloudwatch_metrics_enabled=True, sampled_requests_enabled=True, metric_name=name
             ),
-            tags={"Name": props.name},
+            tags={"Name": name},
         )
         self.arn = self.acl.arn
-        if props.resource_arn is not None:
-            Wafv2WebAclAssociation(self, "association", resource_arn=props.resource_arn, web_acl_arn=self.acl.arn)
+        if load_balancer_arn is not None:
+            Wafv2WebAclAssociation(self, "association", resource_arn=load_balancer_arn, web_acl_arn=self.acl.arn)
 
+        self.log_group = self._logs(name, settings.log_retention_days, _log_key(key, acl_scope), provider)
+
+    def _logs(
+        self, name: str, retention_days: int, kms_key_arn: str | None, provider: AwsProvider | None
+    ) -> CloudwatchLogGroup:
+        """The log group of every request WAF evaluates, with credential headers redacted."""
         # WAF adds itself to the log group's resource policy (delivery.logs.amazonaws.com) when
         # logging is turned on; a policy managed here would count against the 10-per-region quota.
-        self.log_group = CloudwatchLogGroup(
+        log_group = CloudwatchLogGroup(
             self,
             "logs",
-            name=f"{LOG_GROUP_PREFIX}{props.name}",
+            name=f"{LOG_GROUP_PREFIX}{name}",
             provider=provider,
-            retention_in_days=props.log_retention_days,
-            kms_key_id=props.log_kms_key_arn,
+            retention_in_days=retention_days,
+            kms_key_id=kms_key_arn,
         )
         Wafv2WebAclLoggingConfiguration(
             self,
             "logging",
             provider=provider,
             resource_arn=self.acl.arn,
-            log_destination_configs=[self.log_group.arn],
+            log_destination_configs=[log_group.arn],
             redacted_fields=[
                 Wafv2WebAclLoggingConfigurationRedactedFields(
                     single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header)
                 )
-                for header in props.redacted_headers
+                for header in REDACTED_HEADERS
             ],
         )
+        return log_group
 
 
-def _validate(props: WebAclProps) -> None:
-    """Fail before any resource exists, naming the field, the value and what is allowed."""
-    if not 1 <= len(props.name) <= NAME_MAX - len(LOG_GROUP_PREFIX):
-        raise ValueError(f"name must be 1-{NAME_MAX - len(LOG_GROUP_PREFIX)} characters, got {props.name!r}")
-    if not props.rule_groups:
-        raise ValueError("rule_groups must list at least one managed rule group")
-    names = [group.name for group in props.rule_groups]
-    if len(set(names)) != len(names):
-        raise ValueError(f"rule_groups lists a group twice: {names}")
-    if props.scope == "CLOUDFRONT" and props.resource_arn is not None:
-        raise ValueError("resource_arn is for REGIONAL ACLs; a distribution attaches a CLOUDFRONT ACL by web_acl_id")
-    for header in props.redacted_headers:
-        if header != header.lower() or not header:
-            raise ValueError(f"redacted_headers must be lowercase header names, got {header!r}")
+def _log_key(key: PlatformKey | None, acl_scope: Scope) -> str | None:
+    """The key's ARN in the log group's region (us-east-1 for a CLOUDFRONT ACL); None: CloudWatch's encryption."""
+    if key is None:
+        return None
+    return key.arn_in(CLOUDFRONT_REGION) if acl_scope == "CLOUDFRONT" else key.arn

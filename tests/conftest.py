@@ -15,8 +15,7 @@ import pytest
 from cdktf import App
 
 from config import EnvironmentConfig, environment_files, example_files, load_environments
-from modules import AwsProviderVersion
-from modules.provider import BINDINGS_AWS_PROVIDER
+from config.provider import BINDINGS_AWS_PROVIDER, AwsProviderVersion
 from stacks import PlatformStack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,3 +114,16 @@ def pytest_report_header(config: pytest.Config) -> str:
     if config.getoption("markexpr") == "not emulator":
         return "emulator tier (tests marked emulator) not run here: make e2e runs it"
     return ""
+
+
+# Fixtures that synthesize whole environments: a test using one is a per-environment test (tier 3).
+_STACK_FIXTURES = frozenset(
+    {"synthesized", "synthesized_examples", "synth_default", "synth_provider5", "_all_synthesized"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark per-environment tests ``stack``: ``make check`` (config and construct tests) leaves them out."""
+    for item in items:
+        if _STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.stack)

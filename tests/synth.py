@@ -9,7 +9,8 @@ from typing import Any
 import cdktf
 from cdktf import App, TerraformStack
 
-from modules import ProviderProps, aws_provider
+from modules import AwsProviders
+from modules.block import Naming
 
 Json = dict[str, Any]
 
@@ -18,7 +19,7 @@ def synth_construct(build: Callable[[TerraformStack], object], *, region: str = 
     """Synthesize a stack holding only an AWS provider plus whatever ``build`` adds."""
     app = App()
     stack = TerraformStack(app, "test")
-    aws_provider(stack, props=ProviderProps(region=region, project="test", environment="unit"))
+    AwsProviders(stack, naming=Naming(project="test", environment="unit", region=region))
     build(stack)
     return synth_stack(stack)
 

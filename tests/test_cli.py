@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from config import environment_files, example_files, load_environment
+from tests.memo import cached, files_digest, source_files
 from tools import preflight
 from tools.secret_scan import scan_text
 
+pytestmark = pytest.mark.slow  # subprocess synths, the cdktf CLI and the full provider import
 ROOT = Path(__file__).resolve().parent.parent
 CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
 STACKS = sorted(load_environment(path).stack_name for path in environment_files() + example_files())
@@ -79,22 +81,39 @@ def test_cdktf_cli_synth_produces_the_same_stacks_as_make_synth(main_out: Path, 
 
 
 def test_partial_provider_import_gives_byte_identical_output(main_out: Path, tmp_path: Path) -> None:
-    # Importing the provider root first makes provider_import.install() a no-op: the naive path.
+    # The reference: a synth with the provider root imported first, which makes
+    # provider_import.install() a no-op (the naive path). It depends only on the sources it reads,
+    # so it is recomputed whenever one of them changes (tests/memo.py), and the current partial
+    # import's output is compared against it every run.
+    inputs = source_files(
+        "main.py", "provider_import.py", "tools/lazy_provider.py", "requirements.txt", "package-lock.json",
+        "config/*.py", "modules/*.py", "stacks/*.py", "environments/*.toml", "examples/*/*.toml",
+    )  # fmt: skip
+
+    def full_import_synth() -> dict[str, str]:
+        code = (
+            "import sys, runpy, cdktf_cdktf_provider_aws;"
+            f"sys.argv = ['main.py', '--backend', 'local', '--outdir', {str(tmp_path)!r}];"
+            "runpy.run_path('main.py', run_name='__main__')"
+        )
+        result = run([sys.executable, "-c", code])
+        assert result.returncode == 0, result.stderr
+        return {stack: (tmp_path / "stacks" / stack / "cdk.tf.json").read_text() for stack in STACKS}
+
+    reference = cached("full-import-synth", files_digest(inputs), full_import_synth)
+    assert sorted(reference) == STACKS
+    for stack in STACKS:
+        assert (main_out / "stacks" / stack / "cdk.tf.json").read_text() == reference[stack], stack
+
+
+def test_synth_loads_only_the_provider_submodules_it_uses(tmp_path: Path) -> None:
     code = (
-        "import sys, runpy, cdktf_cdktf_provider_aws;"
-        f"sys.argv = ['main.py', '--backend', 'local', '--outdir', {str(tmp_path)!r}];"
-        "runpy.run_path('main.py', run_name='__main__')"
+        f"import sys, main; main.main(['--backend', 'local', '--outdir', {str(tmp_path / 'out')!r}]);"
+        "print(sum(m.startswith('cdktf_cdktf_provider_aws.') for m in sys.modules))"
     )
     result = run([sys.executable, "-c", code])
     assert result.returncode == 0, result.stderr
-    assert_same_stacks(main_out, tmp_path)
-
-
-def test_synth_loads_only_the_provider_submodules_it_uses() -> None:
-    code = "import sys, main;print(sum(m.startswith('cdktf_cdktf_provider_aws.') for m in sys.modules))"
-    result = run([sys.executable, "-c", code])
-    assert result.returncode == 0, result.stderr
-    loaded = int(result.stdout.strip())
+    loaded = int(result.stdout.strip().splitlines()[-1])
     assert 0 < loaded < 150, f"{loaded} provider submodules imported; the full package has ~2200"
 
 

@@ -17,6 +17,7 @@ from modules.service import UNHEALTHY_SUSTAINED_SECONDS
 from stacks import PlatformStack
 from tests.synth import Json, only, resources, synth_stack
 
+pytestmark = pytest.mark.stack  # synthesizes whole environments
 ROOT = Path(__file__).resolve().parent.parent
 
 

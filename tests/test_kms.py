@@ -1,4 +1,5 @@
-"""The environment's customer-managed KMS key: the construct (tier 2) and its use in every stack (tier 3)."""
+"""The environment's customer-managed KMS key: [encryption] loads or fails (tier 1), the construct
+(tier 2) and its use in every stack (tier 3)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,35 @@ import pytest
 from cdktf import App
 
 from config import parse_environment
-from modules import PlatformKey, PlatformKeyProps
+from config.kms import EncryptionConfig
+from modules import PlatformKey
+from modules.block import Naming
 from stacks import PlatformStack
+from tests.config_check import Data, fails, parse
 from tests.synth import Json, only, ref, resources, synth_construct, synth_stack
 
+NAMING = Naming(project="netflux", environment="unit", region="eu-west-1")
 
-def synth_key(**overrides: Any) -> tuple[Json, PlatformKey]:
+
+def synth_key(
+    settings: EncryptionConfig | None = None,
+    *,
+    cloudfront_reads: bool = False,
+    replica_regions: list[str] | None = None,
+) -> tuple[Json, PlatformKey]:
     built: list[PlatformKey] = []
-    props = PlatformKeyProps(**{"name": "netflux-unit", "region": "eu-west-1", **overrides})
-    document = synth_construct(lambda stack: built.append(PlatformKey(stack, "kms", props=props)))
+    document = synth_construct(
+        lambda stack: built.append(
+            PlatformKey(
+                stack,
+                "kms",
+                settings=settings or EncryptionConfig(),
+                naming=NAMING,
+                cloudfront_reads=cloudfront_reads,
+                replica_regions=replica_regions or [],
+            )
+        )
+    )
     return document, built[0]
 
 
@@ -32,7 +53,10 @@ def plain() -> Json:
 
 @pytest.fixture(scope="module")
 def edge() -> Json:
-    return synth_key(cloudfront_reads=True, replica_regions=["us-east-1"], deletion_window_days=7)[0]
+    return synth_key(EncryptionConfig(deletion_window_days=7), cloudfront_reads=True, replica_regions=["us-east-1"])[0]
+
+
+# --- the construct ---------------------------------------------------------------------------
 
 
 def test_key_is_rotated_multi_region_and_aliased_after_the_environment(plain: Json) -> None:
@@ -96,16 +120,33 @@ def test_arn_in_a_region_is_the_primary_at_home_and_the_replica_elsewhere() -> N
         key.arn_in("ap-southeast-2")
 
 
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        ({"deletion_window_days": 6}, "deletion_window_days must be between 7 and 30, got 6"),
-        ({"replica_regions": ["eu-west-1"]}, "must not include the key's own region eu-west-1"),
-    ],
-)
-def test_fails_when_props_are_invalid(overrides: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        synth_key(**overrides)
+def test_the_keys_own_region_gets_no_replica() -> None:
+    document, key = synth_key(replica_regions=["eu-west-1"])
+
+    assert not resources(document, "aws_kms_replica_key")
+    assert key.replica_arns == {}
+    assert key.arn_in("eu-west-1") == key.arn
+
+
+# --- [encryption] loads or fails -------------------------------------------------------------
+
+
+@pytest.fixture
+def dev(env_data: dict[str, Data]) -> Data:
+    return env_data["dev"]
+
+
+def test_encryption_defaults_to_a_customer_managed_key_with_a_30_day_window(dev: Data) -> None:
+    dev.pop("encryption", None)
+    config = parse(dev)
+
+    assert (config.encryption.customer_managed_key, config.encryption.deletion_window_days) == (True, 30)
+
+
+@pytest.mark.parametrize("days", [6, 31])
+def test_fails_when_the_key_deletion_window_is_outside_7_to_30_days(dev: Data, days: int) -> None:
+    dev["encryption"] = {"deletion_window_days": days}
+    fails(dev, rf"encryption\.deletion_window_days = {days}: must be between 7 and 30, got {days}")
 
 
 # --- in every stack ----------------------------------------------------------------------------
@@ -181,6 +222,7 @@ def test_services_that_read_the_cache_token_may_decrypt_it(synthesized: dict[str
     } in json.loads(policy["policy"])["Statement"]
 
 
+@pytest.mark.stack  # synthesizes a whole environment
 def test_explicit_key_arns_win_over_the_environment_key(env_data: dict[str, Json]) -> None:
     own = "arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-1111-2222-3333-444455556666"
     data = env_data["dev"]
@@ -194,6 +236,7 @@ def test_explicit_key_arns_win_over_the_environment_key(env_data: dict[str, Json
     } == {own}
 
 
+@pytest.mark.stack  # synthesizes a whole environment
 def test_aws_managed_keys_when_the_customer_managed_key_is_off(env_data: dict[str, Json]) -> None:
     data = env_data["dev"]
     data["encryption"] = {"customer_managed_key": False}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # ruff and mypy over the project
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 

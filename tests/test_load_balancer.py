@@ -1,55 +1,98 @@
-"""Tier 2/3: the load balancer construct, and the ALB of every synthesized environment."""
+"""The load balancer: [alb] loads or fails (tier 1), the construct on synthesized JSON (tier 2), and the
+ALB of every synthesized environment (tier 3)."""
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.lb_listener_rule import LbListenerRule
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 
 from config import EnvironmentConfig
-from modules import LoadBalancer, LoadBalancerProps, TargetProps
+from config.load_balancer import AlbConfig
+from config.network import NetworkConfig
+from config.security_groups import SecurityGroupsConfig
+from config.service import ServiceConfig
+from modules import LoadBalancer, Network, SecurityGroups
+from modules.block import AlarmPolicy, Naming
 from modules.load_balancer import ELB_LOG_ACCOUNTS, LOG_DELIVERY_SERVICE, TLS_POLICY, target_group_name
+from tests.config_check import Data, fails, parse
 from tests.synth import Json, only, ref, resources, synth_construct
 
+ROOT = Path(__file__).resolve().parent.parent
 CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/4f1c2a8e-7b3d-4e9a-9c61-2d5e8f0a1b37"
-TARGETS = {
-    "movie-service": TargetProps(port=8080, priority=45978, path_patterns=["/api/movies*"]),
-    "customer-service": TargetProps(
-        port=8081,
-        protocol="HTTPS",
-        priority=44275,
-        path_patterns=["/api/customers/*"],
-        host_headers=["api.example.com"],
-        health_check_path="/health",
-        health_check_matcher="200-299",
-        health_check_interval_seconds=20,
-        health_check_timeout_seconds=4,
-        healthy_threshold=2,
-        unhealthy_threshold=4,
-        deregistration_delay_seconds=45,
+NETWORK = NetworkConfig.model_validate(
+    {"vpc_cidr": "10.0.0.0/16", "availability_zones": ["eu-west-1a", "eu-west-1b"], "flow_logs": {"enabled": False}}
+)
+SERVICES = {
+    "movie-service": ServiceConfig(container_port=8080, path_patterns=["/api/movies*"]),
+    "customer-service": ServiceConfig.model_validate(
+        {
+            "container_port": 8081,
+            "protocol": "HTTPS",
+            "path_patterns": ["/api/customers/*"],
+            "host_headers": ["api.example.com"],
+            "target_health_check": {
+                "path": "/health",
+                "matcher": "200-299",
+                "interval_seconds": 20,
+                "timeout_seconds": 4,
+                "healthy_threshold": 2,
+                "unhealthy_threshold": 4,
+            },
+            "deregistration_delay_seconds": 45,
+        }
     ),
 }
+PRIORITIES = {"movie-service": 45978, "customer-service": 44275}
 
 
-def lb_props(**overrides: Any) -> LoadBalancerProps:
-    values: dict[str, Any] = {
-        "project": "netflux",
-        "environment": "unit",
-        "region": "eu-west-1",
-        "vpc_id": "vpc-1",
-        "subnet_ids": ["subnet-a", "subnet-b"],
-        "security_group_id": "sg-alb",
-        "targets": TARGETS,
-    }
-    return LoadBalancerProps(**{**values, **overrides})
+def build_lb(
+    stack: TerraformStack,
+    *,
+    region: str = "eu-west-1",
+    services: dict[str, ServiceConfig] = SERVICES,
+    **settings: Any,
+) -> LoadBalancer:
+    """The load balancer of ``services`` (priorities from PRIORITIES) with [alb] ``settings``, in a fresh
+    network behind its security groups."""
+    naming = Naming(project="netflux", environment="unit", region=region)
+    alb = AlbConfig.model_validate(settings)
+    network = Network(stack, "network", settings=NETWORK, naming=naming, key=None)
+    groups = SecurityGroups(
+        stack,
+        "security-groups",
+        settings=SecurityGroupsConfig(),
+        naming=naming,
+        network=network,
+        load_balancer=alb,
+        service_ports={name: service.container_port for name, service in services.items()},
+    )
+    return LoadBalancer(
+        stack,
+        "lb",
+        settings=alb,
+        naming=naming,
+        network=network,
+        security_groups=groups,
+        services=services,
+        priorities={name: PRIORITIES.get(name, 100) for name in services},
+    )
 
 
-def synth_lb(**overrides: Any) -> Json:
-    props = lb_props(**overrides)
-    return synth_construct(lambda stack: LoadBalancer(stack, "lb", props=props), region=props.region)
+def synth_lb(*, region: str = "eu-west-1", **settings: Any) -> Json:
+    return synth_construct(lambda stack: build_lb(stack, region=region, **settings), region=region)
+
+
+def subnet_refs(document: Json, tier: str) -> list[str]:
+    return [
+        f"${{aws_subnet.{k}.id}}" for k, v in resources(document, "aws_subnet").items() if v["tags"]["tier"] == tier
+    ]
 
 
 def listeners_by_port(document: Json) -> dict[int, Json]:
@@ -82,30 +125,30 @@ def test_alb_drops_invalid_headers_and_uses_config_values() -> None:
     assert alb["enable_deletion_protection"] is False
     assert alb["idle_timeout"] == 120
     assert alb["internal"] is True
-    assert alb["subnets"] == ["subnet-a", "subnet-b"]
-    assert alb["security_groups"] == ["sg-alb"]
-    assert len(alb["name"]) <= 32
+    assert alb["subnets"] == subnet_refs(document, "private-app")
+    [alb_group] = [k for k in resources(document, "aws_security_group") if k.startswith("security-groups_alb_")]
+    assert alb["security_groups"] == [f"${{aws_security_group.{alb_group}.id}}"]
+    assert alb["name"] == "netflux-unit-alb"
+
+
+def test_internet_facing_alb_lives_in_the_public_subnets(http_only: Json) -> None:
+    alb = only(http_only, "aws_lb")
+    assert alb["internal"] is False
+    assert alb["subnets"] == subnet_refs(http_only, "public")
 
 
 def test_deletion_protection_is_on_by_default(http_only: Json) -> None:
     assert only(http_only, "aws_lb")["enable_deletion_protection"] is True
 
 
-@pytest.mark.parametrize("seconds", [0, 4001])
-def test_fails_when_idle_timeout_is_out_of_range(seconds: int) -> None:
-    with pytest.raises(ValueError, match=f"idle_timeout_seconds must be between 1 and 4000, got {seconds}"):
-        synth_lb(idle_timeout_seconds=seconds)
-
-
-def test_fails_when_two_targets_share_a_priority() -> None:
-    clash = {**TARGETS, "other": TargetProps(port=80, priority=45978, path_patterns=["/other/*"])}
-    with pytest.raises(ValueError, match=r"targets\['other'\]\.priority 45978 is also used by 'movie-service'"):
-        synth_lb(targets=clash)
-
-
-def test_fails_when_a_target_has_no_condition() -> None:
-    with pytest.raises(ValueError, match=r"targets\['bare'\] needs at least one path pattern or host header"):
-        synth_lb(targets={"bare": TargetProps(port=80, priority=5)})
+def test_alarms_read_the_thresholds_of_the_settings() -> None:
+    built: list[LoadBalancer] = []
+    synth_construct(lambda stack: built.append(build_lb(stack, alarms={"target_5xx_count": 3})))
+    alarms = {
+        alarm.construct_id: alarm for alarm in built[0].alarms(AlarmPolicy(period_seconds=60, evaluation_periods=3))
+    }
+    assert {name: alarm.threshold for name, alarm in alarms.items()} == {"alb-target-5xx": 3, "alb-elb-5xx": 10}
+    assert alarms["alb-target-5xx"].dimensions == {"LoadBalancer": built[0].arn_suffix}
 
 
 # --- listeners ---------------------------------------------------------------------------------
@@ -159,13 +202,13 @@ def test_construct_exposes_the_listener_the_rules_live_on() -> None:
     captured: dict[str, LoadBalancer] = {}
 
     def build(stack: Any) -> None:
-        captured["lb"] = LoadBalancer(stack, "lb", props=lb_props(certificate_arn=CERT))
+        captured["lb"] = build_lb(stack, certificate_arn=CERT)
 
     synth_construct(build)
     lb = captured["lb"]
     assert lb.https_listener is not None
     assert lb.listener is lb.https_listener
-    assert set(lb.services) == set(TARGETS)
+    assert set(lb.services) == set(SERVICES)
     target = lb.services["movie-service"]
     assert isinstance(target.target_group, LbTargetGroup)
     assert isinstance(target.listener_rule, LbListenerRule)
@@ -179,13 +222,13 @@ def target_group(document: Json, service: str) -> Json:
     return group
 
 
-def test_target_group_takes_port_protocol_and_health_check_from_props(http_only: Json) -> None:
+def test_target_group_takes_port_protocol_and_health_check_from_the_service(http_only: Json) -> None:
     group = target_group(http_only, "customer-service")
     assert group["target_type"] == "ip"
     assert group["port"] == 8081
     assert group["protocol"] == "HTTPS"
     assert group["deregistration_delay"] == "45"
-    assert group["vpc_id"] == "vpc-1"
+    assert group["vpc_id"] == ref(http_only, "aws_vpc", only(http_only, "aws_vpc"))
     assert group["lifecycle"] == {"create_before_destroy": True}
     assert group["health_check"] == {
         "enabled": True,
@@ -210,24 +253,27 @@ def test_listener_rule_forwards_path_and_host_to_its_target_group(http_only: Jso
         {"path_pattern": {"values": ["/api/customers/*"]}},
         {"host_header": {"values": ["api.example.com"]}},
     ]
+    assert rule["tags"] == {"Name": "netflux-unit-customer-service", "service": "customer-service"}
 
 
 def test_resources_are_keyed_by_service_name(http_only: Json) -> None:
-    reordered = synth_lb(targets=dict(reversed(TARGETS.items())))
+    reordered = synth_lb(services=dict(reversed(SERVICES.items())))
     for kind in ("aws_lb_target_group", "aws_lb_listener_rule"):
         assert set(resources(reordered, kind)) == set(resources(http_only, kind))
 
 
 @pytest.mark.parametrize("service", ["movie-service", "customer-service", "recommendations-engine"])
 def test_target_group_names_fit_32_characters(service: str) -> None:
-    name = target_group_name("platform-project", "staging", service, port=8080, protocol="HTTP")
+    naming = Naming(project="platform-project", environment="staging", region="eu-west-1")
+    name = target_group_name(naming, service, port=8080, protocol="HTTP")
     assert len(name) <= 32
     assert not name.endswith("-")
 
 
 def test_target_group_name_changes_with_port_and_protocol_only() -> None:
     def name(port: int = 8080, protocol: str = "HTTP") -> str:
-        return target_group_name("netflux", "prod", "customer-service", port=port, protocol=protocol)
+        naming = Naming(project="netflux", environment="prod", region="eu-west-1")
+        return target_group_name(naming, "customer-service", port=port, protocol=protocol)
 
     assert name() == name()
     assert name(port=8081) != name()
@@ -236,9 +282,9 @@ def test_target_group_name_changes_with_port_and_protocol_only() -> None:
 
 
 def test_synthesized_target_group_name_changes_when_the_port_changes(http_only: Json) -> None:
-    moved = {**TARGETS, "movie-service": TargetProps(port=9090, priority=45978, path_patterns=["/api/movies*"])}
+    moved = {**SERVICES, "movie-service": ServiceConfig(container_port=9090, path_patterns=["/api/movies*"])}
     before = target_group(http_only, "movie-service")["name"]
-    after = target_group(synth_lb(targets=moved), "movie-service")["name"]
+    after = target_group(synth_lb(services=moved), "movie-service")["name"]
     assert before != after
     assert len(after) <= 32
 
@@ -311,9 +357,15 @@ def test_bucket_policy_denies_plain_http(http_only: Json) -> None:
 
 
 def test_no_bucket_when_access_logs_are_off() -> None:
-    document = synth_lb(access_logs_enabled=False)
+    document = synth_lb(access_logs={"enabled": False})
     assert resources(document, "aws_s3_bucket") == {}
     assert "access_logs" not in only(document, "aws_lb")
+
+
+def test_access_logs_expire_after_the_configured_days() -> None:
+    document = synth_lb(access_logs={"expiry_days": 90})
+    [rule] = only(document, "aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert rule["expiration"] == [{"days": 90}]
 
 
 # --- every environment -------------------------------------------------------------------------
@@ -358,3 +410,158 @@ def test_rules_and_outputs_follow_config(
     for group in resources(document, "aws_lb_target_group").values():
         assert len(group["name"]) <= 32
         assert group["target_type"] == "ip"
+
+
+# --- [alb] loads or fails --------------------------------------------------------------------
+
+
+@pytest.fixture
+def dev(env_data: dict[str, Data]) -> Data:
+    return env_data["dev"]
+
+
+def movie(dev: Data) -> Data:
+    service: Data = dev["services"]["movie-service"]
+    return service
+
+
+def test_dev_is_http_only_without_access_logs_or_deletion_protection(
+    environments: dict[str, EnvironmentConfig],
+) -> None:
+    alb = environments["dev"].alb
+    assert alb.certificate_arn is None
+    assert alb.listener_ports == [80]
+    assert alb.access_logs.enabled is False
+    assert alb.deletion_protection is False
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_shared_environments_have_a_certificate_in_their_region_and_access_logs(
+    environments: dict[str, EnvironmentConfig], env: str
+) -> None:
+    config = environments[env]
+    assert config.alb.certificate_arn is not None
+    assert config.alb.certificate_region == config.region
+    assert config.alb.listener_ports == [80, 443]
+    assert config.alb.access_logs.enabled is True
+    assert config.alb.deletion_protection is True
+
+
+@pytest.mark.parametrize("setting", ["deletion_protection = false", "enabled = false"])
+def test_dev_says_why_it_weakens_a_default(setting: str) -> None:
+    lines = (ROOT / "environments" / "dev.toml").read_text().splitlines()
+    index = lines.index(setting)
+    assert lines[index - 1].startswith("#"), f"{setting!r} needs a comment saying why"
+
+
+def test_alb_defaults_are_the_secure_ones(dev: Data) -> None:
+    del dev["alb"]
+    alb = parse(dev).alb
+    assert alb.deletion_protection is True
+    assert alb.access_logs.enabled is True
+    assert alb.access_logs.expiry_days == 365
+    assert alb.internal is False
+    assert alb.effective_ingress_cidrs("10.10.0.0/16") == ["0.0.0.0/0"]
+
+
+def test_internal_alb_accepts_only_the_vpc_by_default(dev: Data) -> None:
+    dev["alb"]["internal"] = True
+    assert parse(dev).alb.effective_ingress_cidrs("10.10.0.0/16") == ["10.10.0.0/16"]
+
+
+def test_configured_ingress_cidrs_replace_the_default(dev: Data) -> None:
+    dev["alb"]["ingress_cidrs"] = ["203.0.113.0/24"]
+    assert parse(dev).alb.effective_ingress_cidrs("10.10.0.0/16") == ["203.0.113.0/24"]
+
+
+@pytest.mark.parametrize("seconds", [0, 4001])
+def test_fails_when_idle_timeout_is_out_of_range(dev: Data, seconds: int) -> None:
+    dev["alb"]["idle_timeout_seconds"] = seconds
+    fails(dev, rf"alb\.idle_timeout_seconds = {seconds}: must be between 1 and 4000, got {seconds}")
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:acm:eu-west-1:123456789012:certificate/not-a-uuid",
+        "arn:aws:iam::123456789012:server-certificate/x",
+        "arn:aws:acm:eu-west-1:1234:certificate/4f1c2a8e-7b3d-4e9a-9c61-2d5e8f0a1b37",
+    ],
+)
+def test_fails_when_certificate_arn_is_not_an_acm_arn(dev: Data, arn: str) -> None:
+    dev["alb"]["certificate_arn"] = arn
+    fails(dev, rf"alb\.certificate_arn = '{re.escape(arn)}': must be an ACM certificate ARN: .*")
+
+
+def test_fails_when_certificate_is_in_another_region(dev: Data) -> None:
+    arn = CERT.replace("eu-west-1", "us-east-1")
+    dev["alb"]["certificate_arn"] = arn
+    dev["frontend"]["api_origin_domain"] = "api.dev.example.com"  # CloudFront -> ALB over HTTPS needs a name
+    fails(
+        dev,
+        rf"alb\.certificate_arn = '{re.escape(arn)}': must be an ACM certificate in the environment's region "
+        r"eu-west-1 .*got one in us-east-1",
+    )
+
+
+def test_certificate_in_the_region_is_accepted(dev: Data) -> None:
+    dev["alb"]["certificate_arn"] = CERT
+    dev["frontend"]["api_origin_domain"] = "api.dev.example.com"  # CloudFront -> ALB over HTTPS needs a name
+    assert parse(dev).alb.certificate_arn == CERT
+
+
+@pytest.mark.parametrize("cidr", ["0.0.0.0/33", "10.0.0.1/8", "anywhere"])
+def test_fails_when_an_ingress_cidr_is_invalid(dev: Data, cidr: str) -> None:
+    dev["alb"]["ingress_cidrs"] = ["203.0.113.0/24", cidr]
+    fails(dev, rf"alb\.ingress_cidrs\[1\] = '{re.escape(cidr)}': ingress CIDR must be an IPv4 network .*")
+
+
+def test_fails_when_an_ingress_cidr_is_listed_twice(dev: Data) -> None:
+    dev["alb"]["ingress_cidrs"] = ["203.0.113.0/24", "198.51.100.0/24", "203.0.113.0/24"]
+    fails(dev, r"alb\.ingress_cidrs\[2\] = '203\.0\.113\.0/24': is listed twice")
+
+
+def test_fails_when_ingress_cidrs_is_empty(dev: Data) -> None:
+    dev["alb"]["ingress_cidrs"] = []
+    fails(dev, r"alb\.ingress_cidrs = \[\]: must list at least one CIDR; remove the key for the default")
+
+
+@pytest.mark.parametrize("days", [0, 3651])
+def test_fails_when_access_log_expiry_is_out_of_range(dev: Data, days: int) -> None:
+    dev["alb"]["access_logs"]["expiry_days"] = days
+    fails(dev, rf"alb\.access_logs\.expiry_days = {days}: must be between 1 and 3650, got {days}")
+
+
+def test_fails_when_an_alb_key_is_misspelled(dev: Data) -> None:
+    dev["alb"]["deletion_protect"] = True
+    fails(dev, r"alb\.deletion_protect = True: unknown key; allowed keys here: internal, ingress_cidrs, .*")
+
+
+# --- the service settings its target group is built from ---------------------------------------
+
+
+@pytest.mark.parametrize("protocol", ["TCP", "http", "GRPC"])
+def test_fails_when_target_protocol_is_unknown(dev: Data, protocol: str) -> None:
+    movie(dev)["protocol"] = protocol
+    fails(dev, rf"services\.movie-service\.protocol = '{protocol}': must be one of 'HTTP' or 'HTTPS'")
+
+
+def test_fails_when_deregistration_delay_is_too_long(dev: Data) -> None:
+    movie(dev)["deregistration_delay_seconds"] = 3601
+    fails(
+        dev,
+        r"services\.movie-service\.deregistration_delay_seconds = 3601: must be between 0 and 3600 seconds, got 3601",
+    )
+
+
+@pytest.mark.parametrize(
+    ("alarms", "line"),
+    [
+        ({"target_5xx_count": -1}, r"alb\.alarms\.target_5xx_count = -1: must be between 0 and 1000000, got -1"),
+        ({"cpu": 80}, r"alb\.alarms\.cpu = 80: unknown key; allowed keys here: target_5xx_count, elb_5xx_count"),
+    ],
+)
+def test_fails_when_an_alarm_threshold_is_out_of_range(env_data: dict[str, Data], alarms: Data, line: str) -> None:
+    data = env_data["dev"]
+    data["alb"]["alarms"] = alarms
+    fails(data, line)

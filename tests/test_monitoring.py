@@ -1,4 +1,5 @@
-"""The alarm topic and the alarms every block declares (``Block.alarms``)."""
+"""Monitoring (``[monitoring]``): config errors (tier 1), the alarm topic and the alarms every block
+declares (``Block.alarms``) on synthesized JSON (tier 2), and the alarms of every environment (tier 3)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from typing import Any
 
 import pytest
 
-from config import parse_environment
-from config.data import max_connections
-from config.edge import MonitoringConfig
+from config import EnvironmentConfig
+from config.monitoring import MonitoringConfig
 from modules import Monitoring
-from modules.block import Alarm, AlarmPolicy, Block, Comparison, Signal, Statistic
+from modules.block import Alarm, AlarmPolicy, Block, Comparison, Naming, Signal, Statistic
+from tests.config_check import Data, fails
 from tests.synth import Json, only, ref, resources, synth_construct
+
+NAMING = Naming(project="netflux", environment="unit", region="eu-west-1")
+ENVIRONMENTS = ["dev", "staging", "prod"]
 
 
 class Declares(Block):
@@ -43,12 +47,65 @@ ERRORS = Alarm(
 )
 
 
+# --- config ----------------------------------------------------------------------------------------
+
+
+def test_alarms_are_on_in_every_environment_with_whole_minute_periods(
+    environments: dict[str, EnvironmentConfig],
+) -> None:
+    assert MonitoringConfig().enabled
+    assert MonitoringConfig().alarm_emails == []
+    for config in environments.values():
+        assert config.monitoring.enabled
+        assert config.monitoring.period_seconds % 60 == 0
+
+
+@pytest.mark.parametrize(
+    ("monitoring", "line"),
+    [
+        (
+            {"period_seconds": 90},
+            r"monitoring\.period_seconds = 90: must be a multiple of 60 seconds between 60 and 86400 .*",
+        ),
+        ({"period_seconds": 30}, r"monitoring\.period_seconds = 30: must be a multiple of 60 seconds .*"),
+        ({"evaluation_periods": 0}, r"monitoring\.evaluation_periods = 0: must be between 1 and 100, got 0"),
+        (
+            {"period_seconds": 3600, "evaluation_periods": 25},
+            r"monitoring\.evaluation_periods = 25: times period_seconds \(3600\) must be at most 86400 s .*",
+        ),
+        (
+            {"alarm_emails": ["ops@example.com", "not-an-email"]},
+            r"monitoring\.alarm_emails\[1\] = 'not-an-email': must be an email address such as ops@example\.com",
+        ),
+        (
+            {"alarm_emails": ["ops@example"]},
+            r"monitoring\.alarm_emails\[0\] = 'ops@example': must be an email address .*",
+        ),
+        (
+            {"alarm_emails": ["ops@example.com", "OPS@example.com"]},
+            r"monitoring\.alarm_emails\[1\] = 'OPS@example\.com': is listed twice",
+        ),
+        (
+            {"kms_key_arn": "alias/aws/sns"},
+            r"monitoring\.kms_key_arn = 'alias/aws/sns': must be a KMS key ARN, .*",
+        ),
+    ],
+)
+def test_fails_on_bad_monitoring_settings(env_data: dict[str, Data], monitoring: Data, line: str) -> None:
+    data = env_data["dev"]
+    data["monitoring"] = monitoring
+    fails(data, line)
+
+
+# --- construct ------------------------------------------------------------------------------------
+
+
 def synth_monitoring(*declared: list[Alarm], **settings: Any) -> Json:
     config = MonitoringConfig(**{"alarm_emails": ["ops@example.com", "oncall@example.com"], **settings})
 
     def build(stack: Any) -> None:
         blocks = [Declares(stack, f"block-{index}", alarms) for index, alarms in enumerate(declared)]
-        Monitoring(stack, "monitoring", settings=config, name="netflux-unit", watched=blocks)
+        Monitoring(stack, "monitoring", settings=config, naming=NAMING, watched=blocks)
 
     return synth_construct(build)
 
@@ -140,100 +197,44 @@ def test_prods_blocks_declare_their_alarms_with_their_own_thresholds(synthesized
     assert len(found) == 3 + 9 + 2 + 2 * 3
 
 
-def test_the_beanstalk_example_watches_its_own_load_balancer_and_health(synthesized_examples: dict[str, Json]) -> None:
-    found = {
-        a["alarm_name"].removeprefix("netflux-beanstalk-")
-        for a in resources(synthesized_examples["beanstalk"], "aws_cloudwatch_metric_alarm").values()
-    }
-    assert {"alb-target-5xx", "alb-elb-5xx", "eb-health", "rds-cpu", "redis-cpu-001"} <= found
-    assert not any(name.startswith(("ecs-", "unhealthy-")) for name in found)
+def topic_ref(document: Json) -> str:
+    [topic_id] = resources(document, "aws_sns_topic")
+    return f"${{aws_sns_topic.{topic_id}.arn}}"
 
 
-@pytest.mark.parametrize(
-    ("instance_class", "expected"),
-    [
-        ("db.t4g.micro", 79),
-        ("db.t3.small", 192),
-        ("db.r6g.large", 1622),
-        ("db.r7g.4xlarge", 5000),
-        ("db.x2g.large", 3244),
-    ],
-)
-def test_max_connections_follows_instance_memory_and_the_5000_cap(instance_class: str, expected: int) -> None:
-    assert max_connections(instance_class) == expected
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_alarm_notifies_the_topic_when_firing_and_recovering(synthesized: dict[str, Json], env: str) -> None:
+    document = synthesized[env]
+    topic = topic_ref(document)
+    alarms = resources(document, "aws_cloudwatch_metric_alarm").values()
+    assert alarms
+    for alarm in alarms:
+        assert alarm["alarm_actions"] == [topic], alarm["alarm_name"]
+        assert alarm["ok_actions"] == [topic], alarm["alarm_name"]
 
 
-def test_fails_at_load_when_the_connections_alarm_cannot_know_max_connections(env_data: dict[str, Any]) -> None:
-    data = env_data["dev"]
-    data["database"]["instance_class"] = "db.t4g.nano"
-    with pytest.raises(
-        Exception, match=r"database\.alarms\.max_connections = None: is required for instance class db\.t4g\.nano"
-    ):
-        parse_environment(data, source="dev.toml")
-    data["database"]["alarms"] = {"max_connections": 40}
-    parse_environment(data, source="dev.toml")
-    data["database"].pop("alarms")
-    data["monitoring"]["enabled"] = False
-    data["monitoring"].pop("alarm_emails")
-    parse_environment(data, source="dev.toml")
-
-
-# --- each block's [<block>.alarms] table ---------------------------------------------------------------
-
-
-def test_free_storage_threshold_is_a_share_of_allocated_storage_unless_absolute() -> None:
-    from config.alarms import DatabaseAlarmsConfig
-
-    assert DatabaseAlarmsConfig(free_storage_percent=25).free_storage_threshold_gib(100) == 25.0
-    assert DatabaseAlarmsConfig(free_storage_gib=7).free_storage_threshold_gib(100) == 7.0
-
-
-@pytest.mark.parametrize(
-    ("table", "alarms", "match"),
-    [
-        ("database", {"cpu_percent": 0}, r"database\.alarms\.cpu_percent = 0: must be between 1 and 100 %, got 0"),
-        (
-            "database",
-            {"connections_percent": 150},
-            r"database\.alarms\.connections_percent = 150: must be between 1 and 100 %",
-        ),
-        (
-            "database",
-            {"free_storage_percent": 100},
-            r"database\.alarms\.free_storage_percent = 100: must be between 1 and 99 %",
-        ),
-        (
-            "database",
-            {"free_storage_gib": 0},
-            r"database\.alarms\.free_storage_gib = 0: must be between 1 and 65536 GiB",
-        ),
-        ("database", {"max_connections": 0}, r"database\.alarms\.max_connections = 0: must be between 1 and"),
-        ("cache", {"memory_percent": 120}, r"cache\.alarms\.memory_percent = 120: must be between 1 and 100 %"),
-        ("cache", {"evictions": -1}, r"cache\.alarms\.evictions = -1: must be between 0 and 1000000"),
-        ("alb", {"target_5xx_count": -1}, r"alb\.alarms\.target_5xx_count = -1: must be between 0 and 1000000"),
-        ("alb", {"cpu": 80}, r"alb\.alarms\.cpu = 80: unknown key; allowed keys here: target_5xx_count, elb_5xx_count"),
-    ],
-)
-def test_fails_when_a_blocks_alarm_threshold_is_out_of_range(
-    env_data: dict[str, Any], table: str, alarms: dict[str, Any], match: str
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_alarms_cover_every_tier_the_environment_has(
+    synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig], env: str
 ) -> None:
-    data = env_data["dev"]
-    data.setdefault(table, {})["alarms"] = alarms
-    with pytest.raises(Exception, match=match):
-        parse_environment(data, source="dev.toml")
+    config = environments[env]
+    metrics: dict[str, int] = {}
+    for alarm in resources(synthesized[env], "aws_cloudwatch_metric_alarm").values():
+        metrics[alarm["metric_name"]] = metrics.get(alarm["metric_name"], 0) + 1
+    services = len(config.services)
+    nodes = config.cache.num_cache_clusters if config.cache else 0
+    assert metrics["UnHealthyHostCount"] == services
+    assert metrics["MemoryUtilization"] == services
+    assert metrics["HTTPCode_Target_5XX_Count"] == metrics["HTTPCode_ELB_5XX_Count"] == 1
+    assert metrics["CPUUtilization"] == services + (1 if config.database else 0)  # ECS per service + RDS
+    assert metrics["FreeStorageSpace"] == metrics["DatabaseConnections"] == (1 if config.database else 0)
+    for cache_metric in ("EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions"):
+        assert metrics[cache_metric] == nodes
 
 
-@pytest.mark.parametrize(
-    ("alarms", "match"),
-    [
-        ({"memory_percent": -5}, r"services\.movie-service\.alarms\.memory_percent = -5: must be between 1 and 100 %"),
-        ({"unhealthy_hosts": -1}, r"services\.movie-service\.alarms\.unhealthy_hosts = -1: must be between 0 and 1000"),
-    ],
-)
-def test_fails_when_a_services_alarm_threshold_is_out_of_range(
-    env_data: dict[str, Any], alarms: dict[str, Any], match: str
+def test_alarm_emails_subscribe_to_the_topic(
+    synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig]
 ) -> None:
-    data = env_data["dev"]
-    data["services"]["movie-service"]["alarms"] = alarms
-    with pytest.raises(Exception, match=match):
-        parse_environment(data, source="dev.toml")
+    subscriptions = resources(synthesized["prod"], "aws_sns_topic_subscription").values()
+    assert sorted(s["endpoint"] for s in subscriptions) == sorted(environments["prod"].monitoring.alarm_emails)
+    assert {s["protocol"] for s in subscriptions} == {"email"}

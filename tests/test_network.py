@@ -1,38 +1,40 @@
-"""Tier 2: the network construct, asserted on synthesized JSON."""
+"""The network: [network] loads or fails (tier 1), the construct on synthesized JSON (tier 2), and the
+network of every synthesized environment (tier 3)."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+from cdktf import TerraformStack
 
-from modules import Network, NetworkProps
-from tests.synth import Json, only, resources, synth_construct
+from config.kms import EncryptionConfig
+from config.network import NetworkConfig
+from modules import Network, PlatformKey
+from modules.block import Naming
+from tests.config_check import Data, fails, parse
+from tests.synth import Json, only, ref, resources, synth_construct
 
 AZS = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+NAMING = Naming(project="test", environment="unit", region="eu-west-1")
 
 
-def network_props(**overrides: Any) -> NetworkProps:
-    values: dict[str, Any] = {
-        "name": "test-unit",
-        "region": "eu-west-1",
-        "vpc_cidr": "10.0.0.0/16",
-        "availability_zones": AZS,
-        "public_subnet_cidrs": ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"],
-        "private_app_subnet_cidrs": ["10.0.80.0/20", "10.0.96.0/20", "10.0.112.0/20"],
-        "private_data_subnet_cidrs": ["10.0.160.0/20", "10.0.176.0/20", "10.0.192.0/20"],
-    }
-    return NetworkProps(**{**values, **overrides})
+def network_settings(**overrides: Any) -> NetworkConfig:
+    """A /16 VPC over three AZs, its subnets carved: public 10.0.0.0/20, 10.0.16.0/20, 10.0.32.0/20;
+    private-app from 10.0.80.0/20; private-data from 10.0.160.0/20."""
+    return NetworkConfig.model_validate({"vpc_cidr": "10.0.0.0/16", "availability_zones": AZS, **overrides})
 
 
 def synth_network(**overrides: Any) -> Json:
-    return synth_construct(lambda stack: Network(stack, "network", props=network_props(**overrides)))
+    settings = network_settings(**overrides)
+    return synth_construct(lambda stack: Network(stack, "network", settings=settings, naming=NAMING, key=None))
 
 
 @pytest.fixture(scope="module")
 def default_network() -> Json:
-    return synth_network(interface_endpoints=["ecr.api", "ecr.dkr", "logs", "secretsmanager"])
+    return synth_network(endpoints={"interface": ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]})
 
 
 def subnets_by_tier(document: Json) -> dict[str, list[Json]]:
@@ -55,9 +57,13 @@ def table_id_of_subnet(document: Json, subnet_logical_id: str) -> str:
     return route_table_id
 
 
+# --- the construct ---------------------------------------------------------------------------
+
+
 def test_vpc_has_dns_support_and_hostnames(default_network: Json) -> None:
     vpc = only(default_network, "aws_vpc")
     assert vpc["cidr_block"] == "10.0.0.0/16"
+    assert vpc["tags"]["Name"] == "test-unit"
     assert vpc["enable_dns_hostnames"] is True
     assert vpc["enable_dns_support"] is True
 
@@ -67,6 +73,18 @@ def test_each_tier_has_one_subnet_per_az_in_distinct_azs(default_network: Json) 
     assert set(tiers) == {"public", "private-app", "private-data"}
     for subnets in tiers.values():
         assert sorted(s["availability_zone"] for s in subnets) == AZS
+
+
+def test_subnets_take_the_carved_cidrs_in_az_order(default_network: Json) -> None:
+    cidrs = {
+        tier: [s["cidr_block"] for s in sorted(subnets, key=lambda s: s["availability_zone"])]
+        for tier, subnets in subnets_by_tier(default_network).items()
+    }
+    assert cidrs == {
+        "public": ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"],
+        "private-app": ["10.0.80.0/20", "10.0.96.0/20", "10.0.112.0/20"],
+        "private-data": ["10.0.160.0/20", "10.0.176.0/20", "10.0.192.0/20"],
+    }
 
 
 def test_no_subnet_assigns_public_ips(default_network: Json) -> None:
@@ -154,9 +172,22 @@ def test_flow_logs_go_to_a_retained_log_group_through_a_scoped_role(default_netw
 
 
 def test_flow_logs_can_be_turned_off() -> None:
-    document = synth_network(flow_logs_enabled=False)
+    document = synth_network(flow_logs={"enabled": False})
     assert resources(document, "aws_flow_log") == {}
     assert resources(document, "aws_iam_role") == {}
+
+
+def test_flow_logs_follow_the_settings_and_the_key() -> None:
+    def build(stack: TerraformStack) -> None:
+        key = PlatformKey(stack, "kms", settings=EncryptionConfig(), naming=NAMING)
+        settings = network_settings(flow_logs={"retention_days": 30, "traffic_type": "REJECT"})
+        Network(stack, "network", settings=settings, naming=NAMING, key=key)
+
+    document = synth_construct(build)
+    group = only(document, "aws_cloudwatch_log_group")
+    assert group["retention_in_days"] == 30
+    assert group["kms_key_id"] == ref(document, "aws_kms_key", only(document, "aws_kms_key"), "arn")
+    assert only(document, "aws_flow_log")["traffic_type"] == "REJECT"
 
 
 def test_default_security_group_is_taken_over_with_no_rules(default_network: Json) -> None:
@@ -193,19 +224,13 @@ def test_interface_endpoints_get_their_own_sg_allowing_https_from_the_vpc(defaul
 
 
 def test_no_endpoints_when_disabled() -> None:
-    document = synth_network(s3_gateway_endpoint=False, interface_endpoints=[])
+    document = synth_network(endpoints={"s3_gateway": False, "interface": []})
     assert resources(document, "aws_vpc_endpoint") == {}
     assert resources(document, "aws_security_group") == {}
 
 
 def test_subnet_ids_are_keyed_by_az_so_adding_an_az_keeps_existing_ones() -> None:
-    two = synth_network(
-        availability_zones=AZS[:2],
-        public_subnet_cidrs=["10.0.0.0/20", "10.0.16.0/20"],
-        private_app_subnet_cidrs=["10.0.80.0/20", "10.0.96.0/20"],
-        private_data_subnet_cidrs=["10.0.160.0/20", "10.0.176.0/20"],
-        nat="per_az",
-    )
+    two = synth_network(availability_zones=AZS[:2], nat="per_az")
     three = synth_network(nat="per_az")
     for resource_type in ("aws_subnet", "aws_nat_gateway", "aws_route_table", "aws_route"):
         before, after = resources(two, resource_type), resources(three, resource_type)
@@ -216,6 +241,150 @@ def test_subnet_ids_are_keyed_by_az_so_adding_an_az_keeps_existing_ones() -> Non
             }
 
 
-def test_fails_when_subnet_lists_do_not_match_the_azs() -> None:
-    with pytest.raises(ValueError, match=r"public subnet CIDRs must have one entry per AZ \(3\), got 2"):
-        synth_network(public_subnet_cidrs=["10.0.0.0/20", "10.0.16.0/20"])
+# --- [network] loads or fails ----------------------------------------------------------------
+
+
+@pytest.fixture
+def dev(env_data: dict[str, Data]) -> Data:
+    return env_data["dev"]
+
+
+def explicit_subnets(dev: Data, **overrides: list[str]) -> None:
+    subnets = {
+        "public": ["10.10.0.0/24", "10.10.1.0/24"],
+        "private_app": ["10.10.10.0/24", "10.10.11.0/24"],
+        "private_data": ["10.10.20.0/24", "10.10.21.0/24"],
+    }
+    dev["network"]["subnets"] = {**subnets, **overrides}
+
+
+def test_explicit_subnets_are_accepted(dev: Data) -> None:
+    explicit_subnets(dev)
+    assert parse(dev).network.subnet_cidrs()["private_app"] == ["10.10.10.0/24", "10.10.11.0/24"]
+
+
+def test_network_defaults_are_the_highly_available_ones(dev: Data) -> None:
+    dev["network"] = {"vpc_cidr": "10.10.0.0/16", "availability_zones": ["eu-west-1a", "eu-west-1b"]}
+    network = parse(dev).network
+    assert (network.nat, network.flow_logs.enabled, network.flow_logs.retention_days) == ("per_az", True, 365)
+    assert (network.endpoints.s3_gateway, network.endpoints.interface) == (True, [])
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/33", "10.0.0.1/16", "300.0.0.0/16", "banana"])
+def test_fails_when_vpc_cidr_is_invalid(dev: Data, cidr: str) -> None:
+    dev["network"]["vpc_cidr"] = cidr
+    fails(dev, rf"network\.vpc_cidr = '{re.escape(cidr)}': vpc_cidr must be an IPv4 network in CIDR notation .*")
+
+
+def test_fails_when_vpc_is_larger_than_aws_allows(dev: Data) -> None:
+    dev["network"]["vpc_cidr"] = "10.0.0.0/8"
+    fails(dev, r"network\.vpc_cidr = '10\.0\.0\.0/8': prefix must be between /16 and /24 .*got /8")
+
+
+def test_fails_when_a_subnet_is_outside_the_vpc(dev: Data) -> None:
+    explicit_subnets(dev, private_app=["10.10.10.0/24", "10.99.11.0/24"])
+    fails(dev, r"network\.subnets\.private_app\[1\] = '10\.99\.11\.0/24': is outside the VPC CIDR 10\.10\.0\.0/16")
+
+
+def test_fails_when_subnets_overlap(dev: Data) -> None:
+    explicit_subnets(dev, private_data=["10.10.20.0/24", "10.10.1.128/25"])
+    fails(
+        dev,
+        r"network\.subnets\.private_data\[1\] = '10\.10\.1\.128/25': overlaps 10\.10\.1\.0/24 at network\.subnets\.public\[1\]",
+    )
+
+
+def test_fails_when_a_subnet_cidr_is_malformed(dev: Data) -> None:
+    explicit_subnets(dev, public=["10.10.0.0/24", "10.10.1.0/99"])
+    fails(dev, r"network\.subnets\.public\[1\] = '10\.10\.1\.0/99': subnet CIDR must be an IPv4 network .*")
+
+
+def test_fails_when_a_subnet_is_smaller_than_aws_allows(dev: Data) -> None:
+    explicit_subnets(dev, public=["10.10.0.0/24", "10.10.1.0/29"])
+    fails(dev, r"network\.subnets\.public\[1\] = '10\.10\.1\.0/29': /29 is smaller than AWS's minimum subnet size /28")
+
+
+def test_fails_when_a_tier_has_the_wrong_number_of_subnets(dev: Data) -> None:
+    explicit_subnets(dev, public=["10.10.0.0/24"])
+    fails(dev, r"network\.subnets\.public = \['10\.10\.0\.0/24'\]: needs one CIDR per availability zone \(2\), got 1")
+
+
+def test_fails_when_subnet_prefix_is_given_with_explicit_subnets(dev: Data) -> None:
+    explicit_subnets(dev)
+    dev["network"]["subnet_prefix_length"] = 24
+    fails(dev, r"network\.subnet_prefix_length = 24: is only used when subnets are carved automatically; .*")
+
+
+def test_fails_when_fewer_than_two_azs(dev: Data) -> None:
+    dev["network"]["availability_zones"] = ["eu-west-1a"]
+    fails(dev, r"network\.availability_zones = \['eu-west-1a'\]: needs at least 2 availability zones .*got 1")
+
+
+def test_fails_when_an_az_is_not_in_the_region(dev: Data) -> None:
+    dev["network"]["availability_zones"] = ["eu-west-1a", "us-east-1b"]
+    fails(dev, r"network\.availability_zones\[1\] = 'us-east-1b': must be an availability zone of eu-west-1.*")
+
+
+def test_fails_when_more_azs_than_subnets_can_be_carved(dev: Data) -> None:
+    # A /24 VPC carved into /27 subnets has 8 slots: 2 per tier, so 3 AZs cannot fit.
+    dev["network"].update(
+        vpc_cidr="10.10.0.0/24",
+        subnet_prefix_length=27,
+        availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+    )
+    fails(
+        dev,
+        r"network\.availability_zones = \[.*\]: has 3 AZs but 10\.10\.0\.0/24 split into /27 subnets fits only 2 per tier.*",
+    )
+
+
+def test_fails_when_subnet_prefix_is_not_inside_the_vpc(dev: Data) -> None:
+    dev["network"]["subnet_prefix_length"] = 12
+    fails(dev, r"network\.subnet_prefix_length = 12: must be between /17 and /28 for a /16 VPC")
+
+
+def test_fails_when_nat_strategy_is_unknown(dev: Data) -> None:
+    dev["network"]["nat"] = "per_subnet"
+    fails(dev, r"network\.nat = 'per_subnet': must be one of 'none', 'single' or 'per_az'")
+
+
+def test_fails_when_flow_log_retention_is_not_a_cloudwatch_period(dev: Data) -> None:
+    dev["network"]["flow_logs"]["retention_days"] = 31
+    fails(
+        dev, r"network\.flow_logs\.retention_days = 31: must be one of CloudWatch's retention periods: 1, 3, .*, 3653"
+    )
+
+
+def test_fails_when_an_interface_endpoint_is_unknown(dev: Data) -> None:
+    dev["network"]["endpoints"]["interface"] = ["ecr.api", "dynamodb"]
+    fails(dev, r"network\.endpoints\.interface\[1\] = 'dynamodb': must be one of 'ecr\.api', 'ecr\.dkr', .*")
+
+
+def test_fails_when_an_interface_endpoint_is_listed_twice(dev: Data) -> None:
+    dev["network"]["endpoints"]["interface"] = ["logs", "ecr.api", "logs"]
+    fails(dev, r"network\.endpoints\.interface = \[.*\]: lists logs more than once")
+
+
+# --- every environment -----------------------------------------------------------------------
+
+ENVIRONMENTS = ["dev", "staging", "prod"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_outputs_expose_the_vpc_and_subnets_per_tier(synthesized: dict[str, Json], env: str) -> None:
+    outputs = synthesized[env]["output"]
+    vpc_id = next(iter(resources(synthesized[env], "aws_vpc")))
+    assert outputs["vpc_id"]["value"] == f"${{aws_vpc.{vpc_id}.id}}"
+    azs = len(synthesized[env]["resource"]["aws_subnet"]) // 3
+    for tier in ("public", "private_app", "private_data"):
+        assert len(outputs[f"{tier}_subnet_ids"]["value"]) == azs
+
+
+@pytest.mark.parametrize(("env", "nats", "interface_endpoints"), [("dev", 1, 0), ("staging", 1, 4), ("prod", 3, 4)])
+def test_environment_network_shape(synthesized: dict[str, Json], env: str, nats: int, interface_endpoints: int) -> None:
+    document = synthesized[env]
+    assert len(resources(document, "aws_nat_gateway")) == nats
+    endpoints = resources(document, "aws_vpc_endpoint").values()
+    assert sum(e["vpc_endpoint_type"] == "Interface" for e in endpoints) == interface_endpoints
+    assert sum(e["vpc_endpoint_type"] == "Gateway" for e in endpoints) == 1
+    assert len(resources(document, "aws_flow_log")) == 1

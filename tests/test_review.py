@@ -96,15 +96,8 @@ def review(clone: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_review_of_head_against_itself_reports_no_change(clone: Path) -> None:
-    result = review(clone)
-    assert result.returncode == 0, result.stdout + result.stderr
-    stacks = [line for line in result.stdout.splitlines() if line.startswith("netflux-")]
-    assert len(stacks) >= 3
-    assert all(line.endswith(": no changes") for line in stacks), result.stdout
-
-
-def test_renaming_the_prod_database_construct_fails_the_review(clone: Path) -> None:
+@pytest.mark.slow  # make review in a clone: two subprocess synths
+def test_renaming_the_database_construct_fails_the_review(clone: Path) -> None:
     wiring = clone / "stacks" / "data.py"
     original = wiring.read_text()
     assert original.count('"database",') == 1, "the test edits the Database construct id in stacks/data.py"
@@ -116,4 +109,8 @@ def test_renaming_the_prod_database_construct_fails_the_review(clone: Path) -> N
     assert result.returncode == 1, result.stdout + result.stderr
     assert "- aws_db_instance.database_instance_" in result.stdout
     assert "!! STATEFUL" in result.stdout
-    assert "netflux-prod:" in result.stdout
+    # Every stack with a database flags it; only the logical ids under the renamed construct move.
+    for stack in ("netflux-dev", "netflux-staging", "netflux-prod", "netflux-beanstalk"):
+        assert f"{stack}:" in result.stdout
+    moved = [line for line in result.stdout.splitlines() if line.startswith(("  + ", "  - "))]
+    assert all("database" in line for line in moved), moved

@@ -1,4 +1,5 @@
-"""Tier 1: listener-rule priority allocation (config/routing.py), pure Python."""
+"""Tier 1: listener-rule conditions and priorities (config/routing.py): the allocation itself, pure
+Python, and the routing of ``[services.<name>]`` as an environment file is loaded."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 
 import pytest
 
+from config import EnvironmentConfig
 from config.errors import FieldError
 from config.routing import (
     AUTO_FIRST,
@@ -23,6 +25,7 @@ from config.routing import (
     min_match_length,
     overlap_example,
 )
+from tests.config_check import Data, fails, parse
 
 OVERLAPPING = [
     Route("top-movies", ("/api/movies/top*",)),
@@ -56,6 +59,7 @@ def allocation_or_error(routes: list[Route]) -> dict[str, int] | str:
         return error.message
 
 
+@pytest.mark.slow  # allocates priorities 200 times over
 def test_adding_an_unrelated_service_never_renumbers_existing_rules() -> None:
     """Each addition either leaves every existing number alone or is refused (slot collision)."""
     base = [*OVERLAPPING, Route("customer-service", ("/api/customers/*",))]
@@ -226,3 +230,138 @@ def test_nested_pattern_never_has_a_shorter_minimum_match() -> None:
 )
 def test_canonical_path_keeps_the_request_paths_a_pattern_matches(written: str, canonical: str) -> None:
     assert canonical_path(written) == canonical
+
+
+# --- [services.<name>] routing loads or fails --------------------------------------------------
+
+
+@pytest.fixture
+def dev(env_data: dict[str, Data]) -> Data:
+    return env_data["dev"]
+
+
+def movie(dev: Data) -> Data:
+    service: Data = dev["services"]["movie-service"]
+    return service
+
+
+def test_seed_routes_are_configured(environments: dict[str, EnvironmentConfig]) -> None:
+    for config in environments.values():
+        assert config.services["movie-service"].path_patterns == ["/api/movies*"]
+        assert config.services["customer-service"].path_patterns == ["/api/customers/*"]
+
+
+def test_priorities_are_exposed_per_service(environments: dict[str, EnvironmentConfig]) -> None:
+    priorities = environments["prod"].listener_rule_priorities()
+    assert set(priorities) == {"movie-service", "customer-service"}
+    assert len(set(priorities.values())) == 2
+
+
+def test_explicit_priority_is_used(dev: Data) -> None:
+    movie(dev)["rule_priority"] = 10
+    assert parse(dev).listener_rule_priorities()["movie-service"] == 10
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("/api/movies#", "is not a valid ALB path pattern; allowed characters: .*"),
+        ("/api/mov ies", "is not a valid ALB path pattern; allowed characters: .*"),
+        ("api/movies*", "must start with / .*"),
+        ("/" + "a" * 128, r"must be 1-128 characters \(got 129\)"),
+    ],
+)
+def test_fails_when_a_path_pattern_is_not_a_valid_alb_pattern(dev: Data, pattern: str, message: str) -> None:
+    movie(dev)["path_patterns"] = ["/api/movies*", pattern]
+    fails(dev, rf"services\.movie-service\.path_patterns\[1\] = '{re.escape(pattern)}': {message}")
+
+
+def test_fails_when_a_host_header_has_no_dot(dev: Data) -> None:
+    movie(dev)["host_headers"] = ["localhost"]
+    fails(dev, r"services\.movie-service\.host_headers\[0\] = 'localhost': must contain at least one '\.'.*")
+
+
+def test_fails_when_a_host_header_has_bad_characters(dev: Data) -> None:
+    movie(dev)["host_headers"] = ["api_x.example.com"]
+    fails(dev, r"services\.movie-service\.host_headers\[0\] = 'api_x\.example\.com': is not a valid ALB host header.*")
+
+
+def test_fails_when_a_service_has_no_route(dev: Data) -> None:
+    movie(dev)["path_patterns"] = []
+    fails(
+        dev,
+        r"services\.movie-service\.path_patterns = \[\]: a routed service needs at least one path pattern or host header",
+    )
+
+
+def test_fails_when_a_condition_has_more_than_three_values(dev: Data) -> None:
+    movie(dev)["path_patterns"] = ["/a", "/b", "/c", "/d"]
+    fails(dev, r"services\.movie-service\.path_patterns = \[.*\]: has 4 values; an ALB condition takes at most 3")
+
+
+def test_fails_when_a_rule_has_more_than_five_condition_values(dev: Data) -> None:
+    movie(dev)["path_patterns"] = ["/a", "/b", "/c"]
+    movie(dev)["host_headers"] = ["a.example.com", "b.example.com", "c.example.com"]
+    fails(
+        dev,
+        r"services\.movie-service\.path_patterns = \[.*\]: path_patterns and host_headers have 6 values together; "
+        r"an ALB rule takes at most 5 condition values",
+    )
+
+
+def test_fails_when_a_rule_has_more_than_five_wildcards(dev: Data) -> None:
+    movie(dev)["path_patterns"] = ["/a*/*", "/b*/*"]
+    movie(dev)["host_headers"] = ["*.example.?om"]
+    fails(
+        dev,
+        r"services\.movie-service\.path_patterns = \[.*\]: path_patterns and host_headers use 6 wildcards together; "
+        r"an ALB rule allows at most 5",
+    )
+
+
+def test_fails_when_a_pattern_is_listed_twice_in_one_service(dev: Data) -> None:
+    movie(dev)["path_patterns"] = ["/api/movies*", "/api/movies*"]
+    fails(dev, r"services\.movie-service\.path_patterns\[1\] = '/api/movies\*': is listed twice")
+
+
+def test_fails_when_two_services_route_the_same_pattern(dev: Data) -> None:
+    dev["services"]["customer-service"]["path_patterns"] = ["/api/movies*"]
+    fails(
+        dev,
+        r"services\.movie-service\.path_patterns\[0\] = '/api/movies\*': matches exactly the requests of "
+        r"services\.customer-service\.path_patterns\[0\] = '/api/movies\*'; two services cannot route the same pattern",
+    )
+
+
+@pytest.mark.parametrize("priority", [0, 50001, -3])
+def test_fails_when_priority_is_outside_the_aws_range(dev: Data, priority: int) -> None:
+    movie(dev)["rule_priority"] = priority
+    fails(dev, rf"services\.movie-service\.rule_priority = {priority}: must be between 1 and 50000 .*")
+
+
+def test_fails_when_two_priorities_clash(dev: Data) -> None:
+    movie(dev)["rule_priority"] = 20
+    dev["services"]["customer-service"]["rule_priority"] = 20
+    fails(
+        dev,
+        r"services\.movie-service\.rule_priority = 20: is also the rule priority of services\.customer-service; "
+        r"each listener rule needs its own .*",
+    )
+
+
+def test_fails_when_an_explicit_priority_would_shadow_a_more_specific_rule(dev: Data) -> None:
+    dev["services"]["customer-service"]["path_patterns"] = ["/api/*"]
+    dev["services"]["customer-service"]["rule_priority"] = 1
+    fails(
+        dev,
+        r"services\.customer-service\.rule_priority = 1: services\.movie-service \('/api/movies\*', priority \d+\) "
+        r"is more specific than services\.customer-service \('/api/\*', priority 1\) but would be evaluated after it.*",
+    )
+
+
+def test_fails_when_equally_specific_patterns_overlap(dev: Data) -> None:
+    dev["services"]["customer-service"]["path_patterns"] = ["/api/*/admin"]
+    fails(
+        dev,
+        r"services\.movie-service\.path_patterns\[0\] = '/api/movies\*': overlaps .*\(both match e\.g\. '/api/movies/admin'\).*",
+    )

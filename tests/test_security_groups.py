@@ -1,22 +1,44 @@
-"""Tier 2/3: the security-group chain, per construct and in every synthesized environment."""
+"""The security groups: [security_groups] loads or fails (tier 1), the construct on synthesized JSON
+(tier 2), and the security-group chain of every synthesized environment (tier 3)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from cdktf import TerraformStack
 
-from modules import SecurityGroups, SecurityGroupsProps
+from config.load_balancer import AlbConfig
+from config.network import NetworkConfig
+from config.security_groups import SecurityGroupsConfig
+from modules import Network, SecurityGroups
+from modules.block import Naming
+from tests.config_check import Data, fails, parse
 from tests.synth import Json, resources, synth_construct
 
 ANYWHERE = "0.0.0.0/0"
 SERVICE_PORTS = {"movie-service": 8080, "customer-service": 8080, "search": 9000}
+NAMING = Naming(project="test", environment="unit", region="eu-west-1")
+NETWORK = NetworkConfig(vpc_cidr="10.0.0.0/16", availability_zones=["eu-west-1a", "eu-west-1b"])
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/4f1c2a8e-7b3d-4e9a-9c61-2d5e8f0a1b37"
+HTTPS_ALB = AlbConfig(certificate_arn=CERTIFICATE)
+
+
+def build_groups(stack: TerraformStack, **overrides: Any) -> SecurityGroups:
+    """Security groups in a fresh network: an internet-facing HTTP ALB, a database and a cache by default."""
+    network = Network(stack, "network", settings=NETWORK, naming=NAMING, key=None)
+    values: dict[str, Any] = {
+        "settings": SecurityGroupsConfig(),
+        "load_balancer": AlbConfig(),
+        "service_ports": SERVICE_PORTS,
+        "database": True,
+        "cache": True,
+    }
+    return SecurityGroups(stack, "sg", naming=NAMING, network=network, **{**values, **overrides})
 
 
 def synth_groups(**overrides: Any) -> Json:
-    values: dict[str, Any] = {"name": "test-unit", "vpc_id": "vpc-123", "service_ports": SERVICE_PORTS}
-    props = SecurityGroupsProps(**{**values, **overrides})
-    return synth_construct(lambda stack: SecurityGroups(stack, "sg", props=props))
+    return synth_construct(lambda stack: build_groups(stack, **overrides))
 
 
 def group_refs(document: Json) -> dict[str, str]:
@@ -50,16 +72,26 @@ def summary(document: Json, direction: str, group: str) -> set[tuple[Any, ...]]:
 
 @pytest.fixture(scope="module")
 def tiered() -> Json:
-    return synth_groups(alb_listener_ports=[80, 443])
+    return synth_groups(load_balancer=HTTPS_ALB)
 
 
 @pytest.fixture(scope="module")
 def shared() -> Json:
-    return synth_groups(mode="shared")
+    return synth_groups(settings=SecurityGroupsConfig(mode="shared"))
+
+
+# --- the construct ---------------------------------------------------------------------------
 
 
 def test_tiered_mode_has_four_groups(tiered: Json) -> None:
     assert set(group_refs(tiered)) == {"alb", "app", "database", "cache"}
+
+
+def test_groups_live_in_the_networks_vpc_and_are_named_after_the_environment(tiered: Json) -> None:
+    [vpc_id] = resources(tiered, "aws_vpc")
+    groups = resources(tiered, "aws_security_group")
+    assert {group["vpc_id"] for group in groups.values()} == {f"${{aws_vpc.{vpc_id}.id}}"}
+    assert {group["name"] for group in groups.values()} == {f"test-unit-{role}" for role in group_refs(tiered)}
 
 
 def test_every_group_and_rule_has_a_description(tiered: Json, shared: Json) -> None:
@@ -117,15 +149,43 @@ def test_database_and_cache_are_reachable_only_from_the_app_group(tiered: Json) 
 
 
 def test_rules_are_keyed_by_port_not_by_service_order(tiered: Json) -> None:
-    reordered = synth_groups(alb_listener_ports=[80, 443], service_ports=dict(reversed(SERVICE_PORTS.items())))
+    reordered = synth_groups(load_balancer=HTTPS_ALB, service_ports=dict(reversed(SERVICE_PORTS.items())))
     for kind in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
         assert set(resources(reordered, kind)) == set(resources(tiered, kind))
 
 
 def test_restricted_alb_accepts_only_the_configured_cidrs() -> None:
-    document = synth_groups(alb_ingress_cidrs=["203.0.113.0/24", "198.51.100.0/24"], alb_listener_ports=[80])
+    document = synth_groups(load_balancer=AlbConfig(ingress_cidrs=["203.0.113.0/24", "198.51.100.0/24"]))
     alb = group_refs(document)["alb"]
     assert summary(document, "ingress", alb) == {("tcp", 80, 80, "203.0.113.0/24"), ("tcp", 80, 80, "198.51.100.0/24")}
+
+
+def test_internal_alb_accepts_only_the_vpc_by_default() -> None:
+    document = synth_groups(load_balancer=AlbConfig(internal=True))
+    alb = group_refs(document)["alb"]
+    assert summary(document, "ingress", alb) == {("tcp", 80, 80, "10.0.0.0/16")}
+
+
+def test_no_alb_group_when_the_compute_brings_its_own_load_balancer() -> None:
+    captured: list[SecurityGroups] = []
+    document = synth_construct(lambda stack: captured.append(build_groups(stack, load_balancer=None)))
+    assert set(group_refs(document)) == {"app", "database", "cache"}
+    assert captured[0].alb_sg_id is None
+    assert summary(document, "ingress", group_refs(document)["app"]) == {
+        ("tcp", port, port, group_refs(document)["app"]) for port in (8080, 9000)
+    }
+
+
+def test_only_the_data_groups_the_environment_has() -> None:
+    document = synth_groups(database=False, cache=False)
+    assert set(group_refs(document)) == {"alb", "app"}
+    with_proxy = synth_groups(database_proxy=True)
+    groups = group_refs(with_proxy)
+    assert set(groups) == {"alb", "app", "database", "database-proxy", "cache"}
+    assert summary(with_proxy, "ingress", groups["database"]) == {
+        ("tcp", 5432, 5432, groups["app"]),
+        ("tcp", 5432, 5432, groups["database-proxy"]),
+    }
 
 
 def test_shared_mode_is_one_self_referencing_group_for_app_database_and_cache(shared: Json) -> None:
@@ -141,22 +201,37 @@ def test_shared_mode_is_one_self_referencing_group_for_app_database_and_cache(sh
     assert summary(shared, "egress", groups["alb"]) == {("tcp", 8080, 8080, one), ("tcp", 9000, 9000, one)}
 
 
-def test_shared_mode_exposes_one_id_for_app_database_and_cache() -> None:
-    captured: dict[str, SecurityGroups] = {}
-
-    def build(stack: Any) -> None:
-        props = SecurityGroupsProps(name="test-unit", vpc_id="vpc-1", service_ports=SERVICE_PORTS, mode="shared")
-        captured["groups"] = SecurityGroups(stack, "sg", props=props)
-
-    synth_construct(build)
-    groups = captured["groups"]
-    assert groups.app_sg_id == groups.database_sg_id == groups.cache_sg_id
+def test_shared_mode_exposes_one_id_for_app_database_proxy_and_cache() -> None:
+    captured: list[SecurityGroups] = []
+    shared = SecurityGroupsConfig(mode="shared")
+    synth_construct(lambda stack: captured.append(build_groups(stack, settings=shared, database_proxy=True)))
+    [groups] = captured
+    assert groups.mode == "shared"
+    assert groups.app_sg_id == groups.database_sg_id == groups.cache_sg_id == groups.database_proxy_sg_id
     assert groups.alb_sg_id != groups.app_sg_id
 
 
-def test_fails_when_the_alb_has_no_listener_port() -> None:
-    with pytest.raises(ValueError, match="alb_ingress_cidrs and alb_listener_ports must not be empty"):
-        synth_groups(alb_listener_ports=[])
+# --- [security_groups] loads or fails --------------------------------------------------------
+
+
+@pytest.fixture
+def dev(env_data: dict[str, Data]) -> Data:
+    return env_data["dev"]
+
+
+def test_security_groups_are_tiered_by_default(dev: Data, environments: dict[str, Any]) -> None:
+    assert parse(dev).security_groups.mode == "tiered"
+    assert {config.security_groups.mode for config in environments.values()} == {"tiered"}
+
+
+def test_shared_security_groups_can_be_chosen(dev: Data) -> None:
+    dev["security_groups"] = {"mode": "shared"}
+    assert parse(dev).security_groups.mode == "shared"
+
+
+def test_fails_when_security_group_mode_is_unknown(dev: Data) -> None:
+    dev["security_groups"] = {"mode": "flat"}
+    fails(dev, r"security_groups\.mode = 'flat': must be one of 'tiered' or 'shared'")
 
 
 # --- every environment -----------------------------------------------------------------------

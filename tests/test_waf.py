@@ -1,34 +1,69 @@
-"""WAF web ACLs of AWS managed rule groups: the construct (tier 2) and where each stack puts them (tier 3)."""
+"""AWS WAF (``[waf]``): config errors (tier 1), the web ACL construct with stand-in dependencies
+(tier 2), and where each stack puts the ACLs (tier 3)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from cdktf import App
 
-from config import parse_environment
-from modules import ManagedRuleGroup, WebAcl, WebAclProps
+from config import EnvironmentConfig, parse_environment
+from config.waf import WafConfig
+from modules import WebAcl
+from modules.block import Naming
 from stacks import PlatformStack
+from tests.config_check import Data, fails
 from tests.synth import Json, only, ref, resources, synth_construct, synth_stack
 
 ALB = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/netflux-unit-alb/0123456789abcdef"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/mrk-0b1c2d3e11112222333344445555666"
+REPLICA = "arn:aws:kms:us-east-1:123456789012:key/mrk-0b1c2d3e11112222333344445555666"
 
 
-def synth_acl(**overrides: Any) -> Json:
-    props = WebAclProps(**{"name": "netflux-unit-alb", "scope": "REGIONAL", **overrides})
-    return synth_construct(lambda stack: WebAcl(stack, "waf", props=props))
+# --- config ----------------------------------------------------------------------------------------
+
+
+def test_waf_is_on_by_default_and_only_dev_turns_it_off(environments: dict[str, EnvironmentConfig]) -> None:
+    assert (WafConfig().enabled, WafConfig().log_retention_days) == (True, 365)
+    assert {name: config.waf.enabled for name, config in environments.items()} == {
+        "dev": False,
+        "staging": True,
+        "prod": True,
+    }
+
+
+def test_fails_when_waf_log_retention_is_not_a_cloudwatch_period(env_data: dict[str, Data]) -> None:
+    data = env_data["dev"]
+    data["waf"] = {"log_retention_days": 100}
+    fails(data, r"waf\.log_retention_days = 100: must be one of CloudWatch's retention periods: .*")
+
+
+# --- construct ------------------------------------------------------------------------------------
+
+
+def stand_in_key() -> Any:
+    """The environment's key with its us-east-1 replica (what a CLOUDFRONT ACL's log group needs)."""
+    return SimpleNamespace(arn=KEY, arn_in=lambda region: KEY if region == "eu-west-1" else REPLICA)
+
+
+def synth_acl(settings: Data | None = None, *, region: str = "eu-west-1", **dependencies: Any) -> Json:
+    """GIVEN [waf] ``settings`` and stand-in dependencies WHEN one web ACL is synthesized."""
+    waf = WafConfig.model_validate(settings or {})
+    naming = Naming(project="netflux", environment="unit", region=region)
+    wiring: dict[str, Any] = {"key": None, **dependencies}
+    return synth_construct(lambda stack: WebAcl(stack, "waf", settings=waf, naming=naming, **wiring), region=region)
 
 
 @pytest.fixture(scope="module")
 def regional() -> Json:
-    return synth_acl(resource_arn=ALB, log_kms_key_arn=KEY, log_retention_days=90)
+    return synth_acl({"log_retention_days": 90}, load_balancer_arn=ALB, key=stand_in_key())
 
 
 @pytest.fixture(scope="module")
 def cloudfront() -> Json:
-    return synth_acl(name="netflux-unit-cloudfront", scope="CLOUDFRONT")
+    return synth_acl(key=stand_in_key())
 
 
 def managed_groups(acl: Json) -> list[str]:
@@ -104,31 +139,24 @@ def test_cloudfront_acl_and_its_logs_live_in_us_east_1_without_an_association(cl
     assert not resources(cloudfront, "aws_wafv2_web_acl_association")
 
 
-def test_a_cloudfront_acl_of_a_stack_in_us_east_1_uses_the_default_provider() -> None:
-    document = synth_construct(
-        lambda stack: WebAcl(stack, "waf", props=WebAclProps(name="netflux-unit-cloudfront", scope="CLOUDFRONT")),
-        region="us-east-1",
+def test_cloudfront_acl_is_named_for_cloudfront_and_logs_with_the_keys_us_east_1_replica(cloudfront: Json) -> None:
+    acl = only(cloudfront, "aws_wafv2_web_acl")
+    group = only(cloudfront, "aws_cloudwatch_log_group")
+
+    assert acl["name"] == "netflux-unit-cloudfront"
+    assert (group["name"], group["kms_key_id"], group["retention_in_days"]) == (
+        "aws-waf-logs-netflux-unit-cloudfront",
+        REPLICA,
+        365,
     )
+
+
+def test_a_cloudfront_acl_of_a_stack_in_us_east_1_uses_the_default_provider() -> None:
+    document = synth_acl(region="us-east-1")
+
     assert len(document["provider"]["aws"]) == 1
     assert "provider" not in only(document, "aws_wafv2_web_acl")
-
-
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        ({"scope": "CLOUDFRONT", "resource_arn": ALB}, "a distribution attaches a CLOUDFRONT ACL by web_acl_id"),
-        ({"rule_groups": ()}, "at least one managed rule group"),
-        (
-            {"rule_groups": (ManagedRuleGroup(name="AWSManagedRulesCommonRuleSet"),) * 2},
-            "lists a group twice",
-        ),
-        ({"name": "x" * 116}, "name must be 1-115 characters"),
-        ({"redacted_headers": ("Authorization",)}, "lowercase header names"),
-    ],
-)
-def test_fails_when_props_are_invalid(overrides: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        synth_acl(**overrides)
+    assert "kms_key_id" not in only(document, "aws_cloudwatch_log_group")
 
 
 # --- in every stack ----------------------------------------------------------------------------
@@ -174,6 +202,7 @@ def test_beanstalk_example_protects_beanstalks_own_load_balancer(synthesized_exa
     assert set(acl_by_scope(document)) == {"REGIONAL", "CLOUDFRONT"}
 
 
+@pytest.mark.stack  # synthesizes a whole environment
 def test_a_configured_cloudfront_acl_replaces_the_platforms(env_data: dict[str, Json]) -> None:
     arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/shared/0b1c2d3e-1111-2222-3333-444455556666"
     data = env_data["staging"]

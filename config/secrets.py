@@ -1,4 +1,4 @@
-"""Encryption at rest (``[encryption]``): the environment's customer-managed KMS key."""
+"""The Secrets Manager secrets the platform creates (``[secrets]``)."""
 
 from __future__ import annotations
 
@@ -6,25 +6,6 @@ from pydantic import Field, field_validator
 
 from .base import Strict
 from .errors import FieldError
-
-
-class EncryptionConfig(Strict):
-    """The environment's customer-managed KMS key (``[encryption]``)."""
-
-    customer_managed_key: bool = Field(
-        default=True,
-        description="One customer-managed KMS key per environment (rotated yearly, alias/<project>-<environment>) "
-        "encrypts the log groups, the database's Performance Insights and master secret, the cache and its token, "
-        "ECR images (compute.ecr.encryption = 'KMS') and the frontend bucket, wherever no kms_key_arn is set. "
-        "Off: AWS-managed keys.",
-    )
-    deletion_window_days: int = Field(
-        default=30,
-        ge=7,
-        le=30,
-        description="Days a key scheduled for deletion can still be restored, 7-30; once deleted, everything it "
-        "encrypted is unreadable.",
-    )
 
 
 class SecretsConfig(Strict):

@@ -1,9 +1,9 @@
-"""Compute config: how each service's containers run (``[services.<name>.task|deployment|scaling]``)
-and the cluster-wide settings every service shares (``[compute]``).
+"""One containerised service (``[services.<name>]``): how the load balancer reaches and checks it,
+what its task runs (``task``), how new versions roll out (``deployment``), how many tasks run
+(``scaling``), which data stores it uses (``data_access``) and when its alarms fire (``alarms``).
 
 Defaults are the secure, highly-available choice: read-only root filesystem, no ECS Exec, two
-tasks with autoscaling, on-demand Fargate only, Container Insights on, ECR repositories that
-cannot be deleted while they hold images.
+tasks with autoscaling, rollback on failed deployments.
 """
 
 from __future__ import annotations
@@ -13,15 +13,19 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from . import routing
 from .base import (
     SECRET_LOOKING,
     SECRETS_MANAGER_ARN,
     SSM_PARAMETER_ARN,
     VARIABLE_NAME,
     Strict,
-    valid_kms_key_arn,
+    between,
+    each,
     valid_retention,
+    valid_url_path,
 )
+from .data_access import ServiceDataAccess
 from .errors import FieldError
 
 # Valid Fargate task sizes: cpu units -> allowed memory in MiB.
@@ -34,11 +38,12 @@ FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
     8192: tuple(range(16384, 61440 + 1, 4096)),
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
-CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 # A full Secrets Manager ARN, optionally followed by ECS's ``:json-key:version-stage:version-id`` selector.
 _SECRETS_MANAGER_ARN = re.compile(rf"^{SECRETS_MANAGER_ARN}(?::[^:]*:[^:]*:[^:]*)?$")
-_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# A Docker tag; the Terraform variable a pipeline passes the tag in is validated with it too.
+IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+_IMAGE_TAG = re.compile(IMAGE_TAG_PATTERN)
 
 
 def allowed_memory_text(cpu: int) -> str:
@@ -50,11 +55,11 @@ def allowed_memory_text(cpu: int) -> str:
     return f"{values[0]} to {values[-1]} in steps of {step} ({values[0]}, {values[1]}, ..., {values[-1]})"
 
 
-# --- per service -------------------------------------------------------------------------------
+# --- what the task runs ------------------------------------------------------------------------
 
 
 class ContainerHealthCheckConfig(Strict):
-    """A container health check run by the ECS agent inside the task (``[services.<name>.task.health_check]``)."""
+    """A health check the ECS agent runs inside the container (``[services.<name>.task.container_health_check]``)."""
 
     command: list[str] = Field(
         description='Command, e.g. ["CMD-SHELL", "curl -f http://localhost:8080/health || exit 1"].'
@@ -112,8 +117,10 @@ class ServiceTaskConfig(Strict):
     readonly_root_filesystem: bool = Field(
         default=True, description="Root filesystem read-only; a writable /tmp volume is mounted for scratch files."
     )
-    health_check: ContainerHealthCheckConfig | None = Field(
-        default=None, description="Container health check; only the load balancer's check when unset."
+    container_health_check: ContainerHealthCheckConfig | None = Field(
+        default=None,
+        description="Health check the ECS agent runs inside the container; only the load balancer's target "
+        "health check when unset.",
     )
     enable_execute_command: bool = Field(
         default=False, description="ECS Exec (shell into running tasks); off: no interactive access."
@@ -216,6 +223,9 @@ def _variable_name(name: str, value: str) -> None:
         )
 
 
+# --- rollouts, task count, alarms --------------------------------------------------------------
+
+
 class ServiceDeploymentConfig(Strict):
     """How new versions roll out (``[services.<name>.deployment]``). Circuit breaker with rollback is always on."""
 
@@ -301,98 +311,138 @@ class ServiceScalingConfig(Strict):
         return self
 
 
-# --- cluster -----------------------------------------------------------------------------------
+class ServiceAlarmsConfig(Strict):
+    """Alarms on one ECS service and its target group (``[services.<name>.alarms]``)."""
 
-
-class CapacityProviderShareConfig(Strict):
-    """One capacity provider's part of the strategy (``[compute.capacity_provider_strategy.<PROVIDER>]``)."""
-
-    base: int = Field(default=0, ge=0, le=100_000, description="Tasks always placed here first, 0-100000.")
-    weight: int = Field(default=0, ge=0, le=1000, description="Relative share of the tasks beyond base, 0-1000.")
-
-
-class EcrConfig(Strict):
-    """Image repositories, one per service (``[compute.ecr]``). Tags are immutable and scanned on push."""
-
-    untagged_expiry_days: int = Field(default=7, ge=1, le=3650, description="Untagged images expire after this.")
-    keep_tagged_images: int = Field(
-        default=50, ge=1, le=10_000, description="Newest tagged images kept; older ones expire (rollback depth)."
-    )
-    encryption: Literal["AES256", "KMS"] = Field(
-        default="AES256",
-        description="How images are encrypted at rest. AES256: ECR-managed keys; KMS: kms_key_arn, else the "
-        "environment's customer-managed key (see [encryption]), else the AWS-managed aws/ecr key. Fixed when a "
-        "repository is created: changing it replaces the repositories and the images in them.",
-    )
-    kms_key_arn: str | None = Field(
-        default=None, description="With encryption = 'KMS': this key instead of the environment's key."
-    )
-    force_delete: bool = Field(
-        default=False, description="Destroy deletes repositories that still hold images; off: destroy fails instead."
+    cpu_percent: int = Field(default=85, description="CPUUtilization average above this, 1-100.")
+    memory_percent: int = Field(default=85, description="MemoryUtilization average above this, 1-100.")
+    unhealthy_hosts: int = Field(
+        default=0, description="Unhealthy targets of its target group, above this for 5 minutes in a row."
     )
 
-    @field_validator("kms_key_arn")
+    @field_validator("cpu_percent", "memory_percent")
     @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        return valid_kms_key_arn(value)
+    def _percent(cls, value: int) -> int:
+        between(value, 1, 100, " %")
+        return value
+
+    @field_validator("unhealthy_hosts")
+    @classmethod
+    def _hosts(cls, value: int) -> int:
+        between(value, 0, 1000)
+        return value
+
+
+# --- the load balancer's view of the service --------------------------------------------------
+
+_HTTP_CODES = re.compile(r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")
+
+
+class TargetHealthCheckConfig(Strict):
+    """How the ALB decides a task is healthy (``[services.<name>.target_health_check]``)."""
+
+    path: str = Field(default="/", description="Path requested on the container port; must answer 'matcher'.")
+    matcher: str = Field(default="200", description="Healthy HTTP codes: '200', '200,204' or '200-299' (200-499).")
+    interval_seconds: int = Field(default=15, description="Seconds between checks, 5-300.")
+    timeout_seconds: int = Field(default=5, description="Seconds without answer that count as failed, 2-120.")
+    healthy_threshold: int = Field(default=3, description="Consecutive successes before a task gets traffic, 2-10.")
+    unhealthy_threshold: int = Field(default=3, description="Consecutive failures before a task loses traffic, 2-10.")
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return valid_url_path(value)
+
+    @field_validator("matcher")
+    @classmethod
+    def _matcher(cls, value: str) -> str:
+        codes = [int(code) for code in re.findall(r"\d{3}", value)] if _HTTP_CODES.match(value) else []
+        if not codes or not all(200 <= code <= 499 for code in codes):
+            raise FieldError("must be HTTP codes 200-499 as '200', '200,204' or '200-299'", value=value)
+        return value
 
     @model_validator(mode="after")
-    def _key_needs_kms(self) -> EcrConfig:
-        if self.kms_key_arn is not None and self.encryption != "KMS":
+    def _ranges(self) -> TargetHealthCheckConfig:
+        for name, low, high in (
+            ("interval_seconds", 5, 300),
+            ("timeout_seconds", 2, 120),
+            ("healthy_threshold", 2, 10),
+            ("unhealthy_threshold", 2, 10),
+        ):
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise FieldError(f"must be between {low} and {high}, got {value}", path=(name,), value=value)
+        if self.timeout_seconds >= self.interval_seconds:
             raise FieldError(
-                "is only used with encryption = 'KMS'; set encryption = 'KMS' or remove it",
-                path=("kms_key_arn",),
-                value=self.kms_key_arn,
+                f"must be less than interval_seconds ({self.interval_seconds})",
+                path=("timeout_seconds",),
+                value=self.timeout_seconds,
             )
         return self
 
 
-class ComputeConfig(Strict):
-    """The container cluster shared by every service (``[compute]``)."""
+# --- the service -------------------------------------------------------------------------------
 
-    kind: Literal["fargate", "beanstalk"] = Field(
-        default="fargate",
-        description="fargate: one ECS Fargate service per [services.<name>] behind the platform ALB; "
-        "beanstalk: one Elastic Beanstalk environment running a docker-compose bundle (needs [beanstalk]).",
+
+class ServiceConfig(Strict):
+    """One containerised service of the workload. Keyed by name in ``[services.<name>]``."""
+
+    container_port: int = Field(ge=1, le=65535, description="Port the container listens on.")
+    protocol: Literal["HTTP", "HTTPS"] = Field(
+        default="HTTP",
+        description="ALB -> container protocol. HTTP: TLS ends at the ALB; HTTPS: the container serves TLS too.",
     )
-    container_insights: Literal["enabled", "enhanced", "disabled"] = Field(
-        default="enabled", description="CloudWatch Container Insights metrics for the cluster."
+    path_patterns: list[str] = Field(
+        default_factory=list, description="ALB path patterns routed here (at most 3), e.g. /api/movies*."
     )
-    capacity_provider_strategy: dict[str, CapacityProviderShareConfig] = Field(
-        default_factory=lambda: {"FARGATE": CapacityProviderShareConfig(weight=1)},
-        description="Default strategy, keyed by FARGATE / FARGATE_SPOT; on-demand Fargate only by default.",
+    host_headers: list[str] = Field(
+        default_factory=list, description="Host names routed here (at most 3); any host when empty."
     )
-    log_kms_key_arn: str | None = Field(
+    target_health_check: TargetHealthCheckConfig = Field(
+        default_factory=TargetHealthCheckConfig,
+        description="How the load balancer checks each task before and while sending it traffic.",
+    )
+    deregistration_delay_seconds: int = Field(
+        default=30, description="Seconds a stopping task keeps serving in-flight requests, 0-3600."
+    )
+    rule_priority: int | None = Field(
         default=None,
-        description="KMS key for the services' log groups; the environment's key (see [encryption]) when unset.",
+        description="Listener-rule priority, 1-50000; allocated from pattern specificity when unset "
+        "(see config/routing.py).",
     )
-    ecr: EcrConfig = Field(default_factory=EcrConfig)
+    task: ServiceTaskConfig = Field(default_factory=ServiceTaskConfig, description="Task size, image, settings, logs.")
+    deployment: ServiceDeploymentConfig = Field(default_factory=ServiceDeploymentConfig, description="Rollouts.")
+    scaling: ServiceScalingConfig = Field(default_factory=ServiceScalingConfig, description="Task count, autoscaling.")
+    data_access: ServiceDataAccess = Field(
+        default_factory=ServiceDataAccess, description="Whether it uses the database/cache, and as which DB user."
+    )
+    alarms: ServiceAlarmsConfig = Field(
+        default_factory=ServiceAlarmsConfig, description="When its CPU, memory and unhealthy-target alarms fire."
+    )
 
-    @field_validator("log_kms_key_arn")
+    @field_validator("path_patterns")
     @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        return valid_kms_key_arn(value)
+    def _path_patterns(cls, value: list[str]) -> list[str]:
+        return each(value, routing.check_path_pattern)
 
-    @field_validator("capacity_provider_strategy")
+    @field_validator("host_headers")
     @classmethod
-    def _strategy(cls, value: dict[str, CapacityProviderShareConfig]) -> dict[str, CapacityProviderShareConfig]:
-        for provider in value:
-            if provider not in CAPACITY_PROVIDERS:
-                raise FieldError(
-                    f"unknown capacity provider; allowed: {', '.join(CAPACITY_PROVIDERS)}",
-                    path=(provider,),
-                    value=provider,
-                )
-        if not any(share.weight > 0 for share in value.values()):
-            raise FieldError(
-                "needs at least one provider with weight > 0, otherwise no task beyond base can be placed",
-                value={name: share.model_dump() for name, share in value.items()},
-            )
-        with_base = [name for name, share in value.items() if share.base > 0]
-        if len(with_base) > 1:
-            raise FieldError(
-                f"may give a base to only one provider (ECS rule); {' and '.join(with_base)} both have one",
-                path=(with_base[1], "base"),
-                value=value[with_base[1]].base,
-            )
+    def _host_headers(cls, value: list[str]) -> list[str]:
+        return each(value, routing.check_host_header)
+
+    @field_validator("deregistration_delay_seconds")
+    @classmethod
+    def _deregistration_delay(cls, value: int) -> int:
+        if not 0 <= value <= 3600:
+            raise FieldError(f"must be between 0 and 3600 seconds, got {value}", value=value)
         return value
+
+    @field_validator("rule_priority")
+    @classmethod
+    def _rule_priority(cls, value: int | None) -> int | None:
+        return None if value is None else routing.check_priority(value)
+
+    @model_validator(mode="after")
+    def _conditions(self) -> ServiceConfig:
+        routing.check_conditions(self.path_patterns, self.host_headers)
+        return self

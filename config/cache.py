@@ -1,0 +1,162 @@
+"""Settings of the cache (``[cache]``): an ElastiCache (Redis OSS or Valkey) replication group in the
+private-data subnets, and its alarms.
+
+A missing ``[cache]`` table means the environment has none; a present one gets the secure,
+highly-available default for every field it leaves out. Nothing here holds a secret: the AUTH token
+is generated at apply time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import INSTANCE_SIZE, Strict, between, major_minor, valid_kms_key_arn, valid_retention
+from .errors import FieldError
+from .windows import check_apart, daily_window, weekly_window
+
+# Redis/Valkey's port on ElastiCache (TLS on the same port).
+CACHE_PORT = 6379
+REDIS_VERSIONS = ("6.2", "7.0", "7.1")
+VALKEY_VERSIONS = ("7.2", "8.0", "8.1")
+# IAM authentication of ElastiCache users needs Redis OSS 7.0+ or Valkey 7.2+.
+IAM_AUTH_VERSIONS = {"redis": ("7.0", "7.1"), "valkey": VALKEY_VERSIONS}
+MAX_CACHE_CLUSTERS = 6  # primary + 5 replicas without cluster mode
+# ElastiCache refuses a maintenance window that overlaps the snapshot window; both last at least an hour.
+WINDOW_MIN_MINUTES = 60
+_CACHE_NODE = re.compile(rf"^cache\.[a-z][a-z0-9-]*\.{INSTANCE_SIZE}$")
+
+
+class CacheAlarmsConfig(Strict):
+    """Alarms on every node of the cache (``[cache.alarms]``)."""
+
+    cpu_percent: int = Field(default=80, description="EngineCPUUtilization average above this, 1-100.")
+    memory_percent: int = Field(default=80, description="DatabaseMemoryUsagePercentage above this, 1-100.")
+    evictions: int = Field(default=100, description="Keys evicted for lack of memory per period, above this.")
+
+    @field_validator("cpu_percent", "memory_percent")
+    @classmethod
+    def _percent(cls, value: int) -> int:
+        between(value, 1, 100, " %")
+        return value
+
+    @field_validator("evictions")
+    @classmethod
+    def _count(cls, value: int) -> int:
+        between(value, 0, 1_000_000)
+        return value
+
+
+class CacheConfig(Strict):
+    """ElastiCache (Redis OSS or Valkey) replication group ``<project>-<environment>-cache`` in the
+    private-data subnets. Encryption in transit (TLS required) and at rest is always on."""
+
+    engine: Literal["redis", "valkey"] = Field(default="valkey", description="valkey (Redis-compatible) or redis.")
+    engine_version: str = Field(description="<major>.<minor>: redis 6.2, 7.0, 7.1; valkey 7.2, 8.0, 8.1.")
+    node_type: str = Field(description="cache.<family>.<size>, e.g. cache.t4g.micro or cache.r7g.large.")
+    num_cache_clusters: int = Field(
+        default=2,
+        ge=1,
+        le=MAX_CACHE_CLUSTERS,
+        description="Nodes (primary + replicas). With 2 or more: multi-AZ and automatic failover.",
+    )
+    auth: Literal["token", "iam"] = Field(
+        default="token",
+        description="token: an AUTH token generated at apply time into Secrets Manager; iam: an RBAC user group of "
+        "IAM-authenticated users, one per service that uses the cache.",
+    )
+    snapshot_retention_days: int = Field(
+        default=7, ge=0, le=35, description="Daily snapshots kept; 0 turns snapshots (and the final snapshot) off."
+    )
+    snapshot_window: str | None = Field(
+        default=None, description="hh24:mi-hh24:mi UTC, at least 60 minutes; ElastiCache picks one when unset."
+    )
+    maintenance_window: str | None = Field(
+        default=None, description="ddd:hh24:mi-ddd:hh24:mi UTC, at least 60 minutes; ElastiCache picks one when unset."
+    )
+    kms_key_arn: str | None = Field(
+        default=None,
+        description="Customer-managed key for data at rest and the token secret; the environment's key (see "
+        "[encryption]) when unset. Encryption is always on; changing the at-rest key replaces the replication group.",
+    )
+    log_retention_days: int = Field(default=365, description="Retention of the slow-log log group.")
+    auto_minor_version_upgrade: bool = Field(
+        default=True, description="Minor versions apply in the maintenance window."
+    )
+    apply_immediately: bool = Field(
+        default=False,
+        description="Node type, engine version and parameter changes apply at once; false: in the maintenance "
+        "window, and plans show them until then. Off by default: no apply disturbs production in business hours.",
+    )
+    alarms: CacheAlarmsConfig = Field(default_factory=CacheAlarmsConfig)
+
+    @field_validator("node_type")
+    @classmethod
+    def _node_type(cls, value: str) -> str:
+        if not _CACHE_NODE.match(value):
+            raise FieldError(
+                "must be an ElastiCache node type cache.<family>.<size>, e.g. cache.t4g.micro, cache.r7g.large",
+                value=value,
+            )
+        return value
+
+    @field_validator("snapshot_window")
+    @classmethod
+    def _snapshot_window(cls, value: str | None) -> str | None:
+        if value is not None:
+            daily_window(value, min_minutes=WINDOW_MIN_MINUTES)
+        return value
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _maintenance_window(cls, value: str | None) -> str | None:
+        if value is not None:
+            weekly_window(value, min_minutes=WINDOW_MIN_MINUTES)
+        return value
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _kms(cls, value: str | None) -> str | None:
+        return valid_kms_key_arn(value)
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return valid_retention(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CacheConfig:
+        allowed = REDIS_VERSIONS if self.engine == "redis" else VALKEY_VERSIONS
+        try:
+            major_minor(self.engine_version, allowed[-1])
+        except FieldError as error:
+            raise FieldError(error.message, path=("engine_version",), value=self.engine_version) from None
+        if self.engine_version not in allowed:
+            raise FieldError(
+                f"is not an ElastiCache {self.engine} version; use one of {', '.join(allowed)}",
+                path=("engine_version",),
+                value=self.engine_version,
+            )
+        if self.auth == "iam" and self.engine_version not in IAM_AUTH_VERSIONS[self.engine]:
+            raise FieldError(
+                f"IAM authentication needs {self.engine} {' or '.join(IAM_AUTH_VERSIONS[self.engine])}; "
+                "upgrade engine_version or use auth = 'token'",
+                path=("auth",),
+                value=self.auth,
+            )
+        if self.snapshot_window and self.maintenance_window:
+            check_apart(
+                self.maintenance_window,
+                daily_field="snapshot_window",
+                daily_value=self.snapshot_window,
+                min_minutes=WINDOW_MIN_MINUTES,
+                owner="ElastiCache",
+            )
+        return self
+
+    @property
+    def highly_available(self) -> bool:
+        """Multi-AZ with automatic failover: true whenever there is a replica to fail over to."""
+        return self.num_cache_clusters >= 2

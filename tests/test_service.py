@@ -1,0 +1,864 @@
+"""One Fargate service (``[services.<name>]``): config errors, the construct's JSON, and every environment."""
+
+from __future__ import annotations
+
+import json
+import re
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from cdktf import TerraformStack
+from cdktf_cdktf_provider_aws.lb_listener_rule import LbListenerRule
+
+from config import ConfigError, EnvironmentConfig, parse_environment
+from config.cluster import ComputeConfig
+from config.naming import IAM_ROLE_NAME_MAX
+from config.repository import RepositoryConfig
+from config.schema import ENVIRONMENT_MAX, PROJECT_MAX, SERVICE_MAX
+from config.service import ServiceConfig
+from modules import Cluster, Repository, Service
+from modules.block import Naming
+from tests.synth import Json, only, ref, resources, synth_construct
+
+Data = dict[str, Any]
+SOURCE = "environments/dev.toml"
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:netflux/dev/db-AbC123"
+PARAMETER_ARN = "arn:aws:ssm:eu-west-1:123456789012:parameter/netflux/dev/api-url"
+OTHER_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:customer/db-XyZ789"
+TG_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/movie/abc"
+TG_SUFFIX = "targetgroup/movie/abc"
+ALB_SUFFIX = "app/netflux-unit/def"
+NAMING = Naming(project="netflux", environment="unit", region="eu-west-1")
+ENVIRONMENTS = ["dev", "staging", "prod"]
+
+
+# --- config ------------------------------------------------------------------------------------
+
+
+def parse(data: Data) -> EnvironmentConfig:
+    return parse_environment(data, source=SOURCE, expected_name="dev")
+
+
+def dev(env_data: dict[str, Data], *, service: str = "movie-service", **tables: Data) -> Data:
+    """The dev file with ``tables`` (task=..., deployment=..., scaling=...) set on one service."""
+    data = env_data["dev"]
+    for table, values in tables.items():
+        data["services"][service][table] = values
+    return data
+
+
+def fails(data: Data, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        parse(data)
+
+
+def test_defaults_are_secure_and_highly_available(env_data: dict[str, Data]) -> None:
+    data = env_data["dev"]
+    for service in data["services"].values():
+        for table in ("task", "deployment", "scaling", "target_health_check"):
+            service.pop(table, None)
+
+    service = parse(data).services["movie-service"]
+
+    assert service.task.readonly_root_filesystem is True
+    assert service.task.enable_execute_command is False
+    assert service.task.image_tag is None  # the pipeline passes it as a Terraform variable
+    assert service.task.log_retention_days == 365
+    assert service.task.container_health_check is None
+    assert service.deployment.image_deploys == "terraform"
+    assert (service.deployment.minimum_healthy_percent, service.deployment.maximum_percent) == (100, 200)
+    assert (service.scaling.desired_count, service.scaling.autoscaling) == (2, True)
+    assert (service.protocol, service.host_headers, service.rule_priority) == ("HTTP", [], None)
+    assert service.target_health_check.timeout_seconds < service.target_health_check.interval_seconds
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory_mib"),
+    [(256, 512), (256, 2048), (512, 4096), (1024, 2048), (2048, 16384), (4096, 30720), (8192, 61440), (16384, 122880)],
+)
+def test_accepts_every_fargate_size_boundary(env_data: dict[str, Data], cpu: int, memory_mib: int) -> None:
+    config = parse(dev(env_data, task={"cpu": cpu, "memory_mib": memory_mib}))
+
+    assert config.services["movie-service"].task.memory_mib == memory_mib
+
+
+def test_fails_when_memory_is_not_valid_for_cpu(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, task={"cpu": 256, "memory_mib": 4096}),
+        re.escape("services.movie-service.task.memory_mib = 4096: is not a valid Fargate size for cpu = 256; ")
+        + re.escape("allowed memory_mib: 512, 1024, 2048"),
+    )
+
+
+def test_fails_when_memory_is_off_the_step_for_a_large_cpu(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, task={"cpu": 8192, "memory_mib": 20000}),
+        re.escape("allowed memory_mib: 16384 to 61440 in steps of 4096 (16384, 20480, ..., 61440)"),
+    )
+
+
+def test_fails_when_memory_is_below_the_range_for_cpu(env_data: dict[str, Data]) -> None:
+    fails(dev(env_data, task={"cpu": 4096, "memory_mib": 4096}), "8192 to 30720 in steps of 1024")
+
+
+def test_fails_when_cpu_is_not_a_fargate_size(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, task={"cpu": 300, "memory_mib": 512}),
+        re.escape("task.cpu = 300: must be one of Fargate's task sizes: 256, 512, 1024, 2048, 4096, 8192, 16384"),
+    )
+
+
+def test_fails_when_architecture_is_unknown(env_data: dict[str, Data]) -> None:
+    fails(dev(env_data, task={"cpu_architecture": "ARM"}), r"task\.cpu_architecture = 'ARM': .*'X86_64' or 'ARM64'")
+
+
+def test_fails_when_image_tag_is_latest(env_data: dict[str, Data]) -> None:
+    fails(dev(env_data, task={"image_tag": "latest"}), r"task\.image_tag = 'latest': .*IMMUTABLE tags")
+
+
+def test_fails_when_image_tag_is_not_a_docker_tag(env_data: dict[str, Data]) -> None:
+    fails(dev(env_data, task={"image_tag": "v1/2"}), r"task\.image_tag = 'v1/2': must be a Docker tag")
+
+
+def test_accepts_secrets_manager_and_ssm_references(env_data: dict[str, Data]) -> None:
+    secrets = {"DB_PASSWORD": f"{SECRET_ARN}:password::", "API_URL": PARAMETER_ARN, "DB_URL": SECRET_ARN}
+    config = parse(dev(env_data, task={"secrets": secrets}))
+
+    assert config.services["movie-service"].task.secrets == secrets
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "netflux/dev/db",  # a name, not an ARN
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:netflux/dev/db",  # partial: no 6-character suffix
+        "arn:aws:secretsmanager:eu-west-1:1234:secret:db-AbC123",  # bad account
+        "arn:aws:s3:::bucket/key",  # not a secret store
+    ],
+)
+def test_fails_when_secret_is_not_a_secret_arn(env_data: dict[str, Data], arn: str) -> None:
+    fails(
+        dev(env_data, task={"secrets": {"DB_PASSWORD": arn}}),
+        r"task\.secrets\.DB_PASSWORD = .*must be the full ARN of a Secrets Manager secret",
+    )
+
+
+def test_fails_when_a_variable_is_both_environment_and_secret(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, task={"environment": {"DB_URL": "x"}, "secrets": {"DB_URL": SECRET_ARN}}),
+        r"task\.secrets\.DB_URL = .*set both here and under environment",
+    )
+
+
+@pytest.mark.parametrize("name", ["DB_PASSWORD", "jwt_secret", "GITHUB_TOKEN", "STRIPE_API_KEY"])
+def test_fails_when_a_plain_environment_variable_looks_like_a_secret(env_data: dict[str, Data], name: str) -> None:
+    fails(dev(env_data, task={"environment": {name: "hunter2"}}), f"task.environment.{name} = .*looks like a secret")
+
+
+def test_accepts_environment_names_that_only_mention_tokens(env_data: dict[str, Data]) -> None:
+    config = parse(dev(env_data, task={"environment": {"TOKEN_URL": "https://auth/token", "AWS_KEY_ID_HINT": "x"}}))
+
+    assert "TOKEN_URL" in config.services["movie-service"].task.environment
+
+
+def test_fails_when_variable_name_is_invalid(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, task={"environment": {"1ST": "x"}}),
+        r"task\.environment\.1ST = 'x': variable names must be letters, digits and underscores",
+    )
+
+
+def test_fails_when_log_retention_is_not_a_cloudwatch_period(env_data: dict[str, Data]) -> None:
+    fails(dev(env_data, task={"log_retention_days": 10}), r"task\.log_retention_days = 10: must be one of CloudWatch")
+
+
+def test_fails_when_exec_is_on_with_a_read_only_root(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, task={"enable_execute_command": True}),
+        r"task\.enable_execute_command = True: needs readonly_root_filesystem = false",
+    )
+
+
+def test_fails_when_container_health_check_command_has_no_cmd_prefix(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, task={"container_health_check": {"command": ["curl", "-f", "x"]}}),
+        r'task\.container_health_check\.command = .*: must start with "CMD" or "CMD-SHELL"',
+    )
+
+
+def test_fails_when_container_health_check_timeout_is_not_below_interval(env_data: dict[str, Data]) -> None:
+    check = {"command": ["CMD", "true"], "interval_seconds": 10, "timeout_seconds": 10}
+    fails(
+        dev(env_data, task={"container_health_check": check}),
+        r"task\.container_health_check\.timeout_seconds = 10: must be shorter than interval_seconds \(10\)",
+    )
+
+
+def test_fails_on_unknown_task_key_listing_allowed_keys(env_data: dict[str, Data]) -> None:
+    fails(dev(env_data, task={"memory": 512}), r"task\.memory = 512: unknown key; allowed keys here: cpu, memory_mib")
+
+
+def test_fails_when_the_old_health_check_table_is_used(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, health_check={"path": "/health"}),
+        r"services\.movie-service\.health_check = .*: unknown key; allowed keys here: .*target_health_check",
+    )
+
+
+def test_fails_when_maximum_percent_does_not_exceed_minimum(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, deployment={"minimum_healthy_percent": 100, "maximum_percent": 100}),
+        r"deployment\.maximum_percent = 100: must be greater than minimum_healthy_percent \(100\)",
+    )
+
+
+def test_fails_when_image_deploys_is_unknown(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, deployment={"image_deploys": "ci"}),
+        r"deployment\.image_deploys = 'ci': .*'terraform' or 'pipeline'",
+    )
+
+
+def test_fails_when_desired_count_is_above_max(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, scaling={"desired_count": 5, "min_count": 1, "max_count": 4}),
+        r"scaling\.desired_count = 5: must be between min_count \(1\) and max_count \(4\)",
+    )
+
+
+def test_fails_when_desired_count_is_below_min(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, scaling={"desired_count": 1, "min_count": 2, "max_count": 4}),
+        r"scaling\.desired_count = 1: must be between",
+    )
+
+
+def test_fails_when_min_count_exceeds_max_count(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, scaling={"desired_count": 3, "min_count": 5, "max_count": 3}),
+        r"scaling\.min_count = 5: must be at most max_count \(3\)",
+    )
+
+
+@pytest.mark.parametrize("field", ["desired_count", "min_count"])
+def test_fails_when_a_count_is_negative(env_data: dict[str, Data], field: str) -> None:
+    fails(dev(env_data, scaling={field: -1}), rf"scaling\.{field} = -1: must be at least 0, got -1")
+
+
+def test_fails_when_autoscaling_settings_are_given_with_autoscaling_off(env_data: dict[str, Data]) -> None:
+    fails(
+        dev(env_data, scaling={"autoscaling": False, "desired_count": 1, "max_count": 3}),
+        r"scaling\.max_count = 3: is only used when autoscaling = true",
+    )
+
+
+def test_accepts_a_fixed_count_outside_the_default_autoscaling_range(env_data: dict[str, Data]) -> None:
+    config = parse(dev(env_data, scaling={"autoscaling": False, "desired_count": 1}))
+
+    assert config.services["movie-service"].scaling.desired_count == 1
+
+
+def test_fails_when_cpu_target_is_above_100(env_data: dict[str, Data]) -> None:
+    fails(dev(env_data, scaling={"cpu_target_percent": 120}), r"scaling\.cpu_target_percent = 120")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("interval_seconds", 4, "must be between 5 and 300, got 4"),
+        ("timeout_seconds", 1, "must be between 2 and 120, got 1"),
+        ("healthy_threshold", 11, "must be between 2 and 10, got 11"),
+        ("unhealthy_threshold", 1, "must be between 2 and 10, got 1"),
+        ("timeout_seconds", 15, r"must be less than interval_seconds \(15\)"),
+        ("path", "health", "must be a URL path starting with / .*"),
+        ("matcher", "600", "must be HTTP codes 200-499 as .*"),
+        ("matcher", "ok", "must be HTTP codes 200-499 as .*"),
+    ],
+)
+def test_fails_when_target_health_check_is_invalid(
+    env_data: dict[str, Data], key: str, value: Any, message: str
+) -> None:
+    data = env_data["dev"]
+    data["services"]["movie-service"]["target_health_check"][key] = value
+    with pytest.raises(ConfigError) as caught:
+        parse(data)
+    assert len(caught.value.lines) == 1, caught.value.lines
+    line = rf"services\.movie-service\.target_health_check\.{key} = {re.escape(repr(value))}: {message}"
+    assert re.fullmatch(f"{re.escape(SOURCE)}: {line}", caught.value.lines[0]), caught.value.lines[0]
+
+
+@pytest.mark.parametrize("matcher", ["200", "200,204", "200-299", "200-299,302"])
+def test_target_health_check_matcher_forms_are_accepted(env_data: dict[str, Data], matcher: str) -> None:
+    data = env_data["dev"]
+    data["services"]["movie-service"]["target_health_check"]["matcher"] = matcher
+
+    assert parse(data).services["movie-service"].target_health_check.matcher == matcher
+
+
+@pytest.mark.parametrize(
+    ("alarms", "match"),
+    [
+        ({"cpu_percent": 0}, r"services\.movie-service\.alarms\.cpu_percent = 0: must be between 1 and 100 %"),
+        ({"memory_percent": -5}, r"services\.movie-service\.alarms\.memory_percent = -5: must be between 1 and 100 %"),
+        ({"unhealthy_hosts": -1}, r"services\.movie-service\.alarms\.unhealthy_hosts = -1: must be between 0 and 1000"),
+    ],
+)
+def test_fails_when_an_alarm_threshold_is_out_of_range(env_data: dict[str, Data], alarms: Data, match: str) -> None:
+    fails(dev(env_data, alarms=alarms), match)
+
+
+# --- construct ---------------------------------------------------------------------------------
+
+
+def statements(policy: Json) -> list[Json]:
+    found: list[Json] = json.loads(policy["policy"])["Statement"]
+    return found
+
+
+def container(document: Json, service: str = "movie-service") -> Json:
+    for task in resources(document, "aws_ecs_task_definition").values():
+        definitions: list[Json] = json.loads(task["container_definitions"])
+        if definitions[0]["name"] == service:
+            assert len(definitions) == 1
+            return definitions[0]
+    raise AssertionError(f"no task definition for {service}")
+
+
+def by_name(document: Json, resource_type: str, name: str, key: str = "name") -> Json:
+    matches = [r for r in resources(document, resource_type).values() if r.get(key) == name]
+    assert len(matches) == 1, f"expected one {resource_type} with {key} {name}, found {len(matches)}"
+    return matches[0]
+
+
+def no_data_access() -> SimpleNamespace:
+    return SimpleNamespace(environment={}, secrets={}, task_statements=[], execution_statements=[])
+
+
+def build_services(
+    stack: TerraformStack,
+    settings: dict[str, Data],
+    *,
+    compute: Data | None = None,
+    data_access: SimpleNamespace | None = None,
+    naming: Naming = NAMING,
+    first_deploy: bool = False,
+) -> dict[str, Service]:
+    """GIVEN per name a service's settings: a cluster, and per name a repository, a stand-in target
+    (target group and listener rule) and the service."""
+    cluster_settings = ComputeConfig.model_validate(
+        compute or {"capacity_provider_strategy": {"FARGATE": {"base": 1, "weight": 1}, "FARGATE_SPOT": {"weight": 3}}}
+    )
+    cluster = Cluster(stack, "cluster", settings=cluster_settings, naming=naming, key=None)
+    network = SimpleNamespace(private_app_subnet_ids=["subnet-a", "subnet-b"])
+    security_groups = SimpleNamespace(app_sg_id="sg-app")
+    load_balancer = SimpleNamespace(arn_suffix=ALB_SUFFIX, services={})
+    services = {}
+    for name, values in settings.items():
+        repository = Repository(
+            stack, f"{name}-repository", settings=RepositoryConfig(), naming=naming, image=name, key=None
+        )
+        rule = LbListenerRule(
+            stack,
+            f"{name}-rule",
+            listener_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/y/z",
+            action=[{"type": "forward", "targetGroupArn": TG_ARN}],
+            condition=[{"pathPattern": {"values": [f"/{name}*"]}}],
+        )
+        load_balancer.services[name] = SimpleNamespace(
+            target_group=SimpleNamespace(arn=TG_ARN, arn_suffix=TG_SUFFIX), listener_rule=rule
+        )
+        services[name] = Service(
+            stack,
+            name,
+            name=name,
+            settings=ServiceConfig.model_validate({"container_port": 8080, "path_patterns": [f"/{name}*"], **values}),
+            naming=naming,
+            cluster=cluster,
+            repository=repository,
+            network=network,
+            security_groups=security_groups,
+            load_balancer=load_balancer,
+            data_access=data_access or no_data_access(),
+            first_deploy=first_deploy,
+        )
+    return services
+
+
+def task_settings(name: str, **task: Any) -> Data:
+    secrets = (
+        {"DB_PASSWORD": f"{SECRET_ARN}:password::", "API_URL": PARAMETER_ARN}
+        if name == "movie-service"
+        else {"DB_PASSWORD": OTHER_SECRET}
+    )
+    return {"environment": {"LOG_LEVEL": "info"}, "secrets": secrets, **task}
+
+
+@pytest.fixture(scope="module")
+def doc() -> Json:
+    """Terraform-owned deploys, autoscaling, a container health check, two services."""
+    scaling = {
+        "min_count": 2,
+        "max_count": 6,
+        "cpu_target_percent": 60,
+        "requests_per_target": 500,
+        "scale_in_cooldown_seconds": 120,
+        "scale_out_cooldown_seconds": 30,
+    }
+    check = {"command": ["CMD-SHELL", "wget -q -O- localhost:8080/health"], "retries": 4}
+    settings = {
+        name: {
+            "task": task_settings(
+                name,
+                image_tag="v1.2.3",
+                container_health_check=check,
+                cpu=512,
+                memory_mib=1024,
+                cpu_architecture="ARM64",
+            ),
+            "scaling": scaling,
+        }
+        for name in ("movie-service", "customer-service")
+    }
+    return synth_construct(lambda stack: build_services(stack, settings))
+
+
+@pytest.fixture(scope="module")
+def pipeline_doc() -> Json:
+    """Pipeline-owned deploys, image tag from a variable, ECS Exec on, no autoscaling."""
+    settings = {
+        "task": task_settings("movie-service", enable_execute_command=True, readonly_root_filesystem=False),
+        "deployment": {"image_deploys": "pipeline"},
+        "scaling": {"autoscaling": False, "desired_count": 1},
+    }
+    return synth_construct(lambda stack: build_services(stack, {"movie-service": settings}))
+
+
+def test_task_definition_is_fargate_awsvpc_with_size_and_architecture(doc: Json) -> None:
+    task = by_name(doc, "aws_ecs_task_definition", "netflux-unit-movie-service", key="family")
+
+    assert task["requires_compatibilities"] == ["FARGATE"]
+    assert task["network_mode"] == "awsvpc"
+    assert (task["cpu"], task["memory"]) == ("512", "1024")
+    assert task["runtime_platform"] == {"operating_system_family": "LINUX", "cpu_architecture": "ARM64"}
+    assert task["execution_role_arn"] == ref(
+        doc, "aws_iam_role", by_name(doc, "aws_iam_role", "netflux-unit-movie-service-execution"), "arn"
+    )
+    assert task["task_role_arn"] == ref(
+        doc, "aws_iam_role", by_name(doc, "aws_iam_role", "netflux-unit-movie-service-task"), "arn"
+    )
+
+
+def test_container_runs_its_own_repository_image_with_env_secrets_and_logs(doc: Json) -> None:
+    definition = container(doc)
+    repository = by_name(doc, "aws_ecr_repository", "netflux-unit-movie-service")
+    log_group = by_name(doc, "aws_cloudwatch_log_group", "/ecs/netflux-unit-movie-service")
+
+    assert definition["image"] == ref(doc, "aws_ecr_repository", repository, "repository_url") + ":v1.2.3"
+    assert definition["essential"] is True
+    assert definition["environment"] == [{"name": "LOG_LEVEL", "value": "info"}]
+    assert definition["secrets"] == [
+        {"name": "API_URL", "valueFrom": PARAMETER_ARN},
+        {"name": "DB_PASSWORD", "valueFrom": f"{SECRET_ARN}:password::"},
+    ]
+    assert definition["logConfiguration"] == {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": ref(doc, "aws_cloudwatch_log_group", log_group, "name"),
+            "awslogs-region": "eu-west-1",
+            "awslogs-stream-prefix": "movie-service",
+        },
+    }
+    assert definition["portMappings"] == [
+        {"name": "http", "containerPort": 8080, "protocol": "tcp", "appProtocol": "http"}
+    ]
+    assert log_group["retention_in_days"] == 365
+    assert "kms_key_id" not in log_group
+
+
+def test_container_root_filesystem_is_read_only_with_a_writable_tmp(doc: Json) -> None:
+    definition = container(doc)
+
+    assert definition["readonlyRootFilesystem"] is True
+    assert definition["mountPoints"] == [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}]
+    assert by_name(doc, "aws_ecs_task_definition", "netflux-unit-movie-service", key="family")["volume"] == [
+        {"name": "tmp"}
+    ]
+    assert "linuxParameters" not in definition
+
+
+def test_container_health_check_is_translated(doc: Json) -> None:
+    assert container(doc)["healthCheck"] == {
+        "command": ["CMD-SHELL", "wget -q -O- localhost:8080/health"],
+        "interval": 30,
+        "timeout": 5,
+        "retries": 4,
+        "startPeriod": 0,
+    }
+
+
+def test_image_tag_comes_from_a_validated_terraform_variable_when_unset(pipeline_doc: Json) -> None:
+    definition = container(pipeline_doc)
+    repository = only(pipeline_doc, "aws_ecr_repository")
+    [validation] = pipeline_doc["variable"]["image_tag_movie_service"]["validation"]
+
+    assert definition["image"] == ref(pipeline_doc, "aws_ecr_repository", repository, "repository_url") + (
+        ":${var.image_tag_movie_service}"
+    )
+    assert 'var.image_tag_movie_service != "latest"' in validation["condition"]
+    assert "healthCheck" not in definition
+    assert definition["readonlyRootFilesystem"] is False
+    assert "mountPoints" not in definition
+    assert definition["linuxParameters"] == {"initProcessEnabled": True}
+
+
+def test_log_group_uses_the_clusters_log_key() -> None:
+    key = "arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-1111-2222-3333-444455556666"
+    document = synth_construct(
+        lambda stack: build_services(
+            stack, {"movie-service": {"task": {"log_retention_days": 30}}}, compute={"log_kms_key_arn": key}
+        )
+    )
+
+    log_group = only(document, "aws_cloudwatch_log_group")
+    assert (log_group["kms_key_id"], log_group["retention_in_days"]) == (key, 30)
+
+
+def execution_statements(document: Json, service: str) -> list[Json]:
+    return statements(by_name(document, "aws_iam_role_policy", f"netflux-unit-{service}-execution"))
+
+
+def test_execution_role_is_scoped_to_its_own_repository_log_group_and_secrets(doc: Json) -> None:
+    repository = by_name(doc, "aws_ecr_repository", "netflux-unit-movie-service")
+    log_group_arn = ref(
+        doc,
+        "aws_cloudwatch_log_group",
+        by_name(doc, "aws_cloudwatch_log_group", "/ecs/netflux-unit-movie-service"),
+        "arn",
+    )
+    by_action = {tuple(s["Action"]): s["Resource"] for s in execution_statements(doc, "movie-service")}
+
+    assert by_action == {
+        ("ecr:GetAuthorizationToken",): ["*"],
+        ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"): [
+            ref(doc, "aws_ecr_repository", repository, "arn")
+        ],
+        ("logs:CreateLogStream", "logs:PutLogEvents"): [log_group_arn, f"{log_group_arn}:*"],
+        # The JSON-key selector is not part of the secret's ARN: IAM gets the secret itself.
+        ("secretsmanager:GetSecretValue",): [SECRET_ARN],
+        ("ssm:GetParameters",): [PARAMETER_ARN],
+    }
+
+
+def test_execution_roles_of_two_services_share_nothing_but_the_registry_login(doc: Json) -> None:
+    movie = {r for s in execution_statements(doc, "movie-service") for r in s["Resource"]}
+    customer = {r for s in execution_statements(doc, "customer-service") for r in s["Resource"]}
+
+    assert movie & customer == {"*"}
+    assert OTHER_SECRET in customer
+    assert OTHER_SECRET not in movie
+    assert SECRET_ARN not in customer
+
+
+def test_no_statement_allows_wildcards_beyond_the_unscopable_actions(doc: Json, pipeline_doc: Json) -> None:
+    unscopable = {
+        "ecr:GetAuthorizationToken",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    }
+    checked = 0
+    for document in (doc, pipeline_doc):
+        for policy in resources(document, "aws_iam_role_policy").values():
+            for statement in statements(policy):
+                checked += 1
+                assert statement["Effect"] == "Allow"
+                assert not any("*" in action for action in statement["Action"]), statement
+                if "*" in statement["Resource"]:
+                    assert set(statement["Action"]) <= unscopable, statement
+    assert checked >= 9
+
+
+def test_roles_are_assumable_only_by_ecs_tasks(doc: Json) -> None:
+    for role in resources(doc, "aws_iam_role").values():
+        (trust,) = json.loads(role["assume_role_policy"])["Statement"]
+        assert trust["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+        assert trust["Action"] == ["sts:AssumeRole"]
+
+
+def test_task_role_has_no_permissions_by_default(doc: Json) -> None:
+    task_role = ref(doc, "aws_iam_role", by_name(doc, "aws_iam_role", "netflux-unit-movie-service-task"), "id")
+
+    assert not [p for p in resources(doc, "aws_iam_role_policy").values() if p["role"] == task_role]
+    assert not resources(doc, "aws_iam_role_policy_attachment")
+
+
+def test_task_role_gets_only_session_manager_channels_when_exec_is_on(pipeline_doc: Json) -> None:
+    policy = by_name(pipeline_doc, "aws_iam_role_policy", "netflux-unit-movie-service-ecs-exec")
+
+    assert policy["role"] == ref(
+        pipeline_doc, "aws_iam_role", by_name(pipeline_doc, "aws_iam_role", "netflux-unit-movie-service-task"), "id"
+    )
+    assert {a for s in statements(policy) for a in s["Action"]} == {
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    }
+
+
+def test_data_access_adds_settings_secrets_and_permissions() -> None:
+    connect = {"Effect": "Allow", "Action": ["rds-db:connect"], "Resource": ["arn:aws:rds-db:x"]}
+    read = {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": ["${token}"]}
+    access = SimpleNamespace(
+        environment={"RDS_HOST": "db"},
+        secrets={"REDIS_AUTH": OTHER_SECRET},
+        task_statements=[connect],
+        execution_statements=[read],
+    )
+    document = synth_construct(
+        lambda stack: build_services(
+            stack, {"movie-service": {"task": task_settings("movie-service")}}, data_access=access
+        )
+    )
+
+    definition = container(document)
+    assert definition["environment"] == [{"name": "LOG_LEVEL", "value": "info"}, {"name": "RDS_HOST", "value": "db"}]
+    assert {"name": "REDIS_AUTH", "valueFrom": OTHER_SECRET} in definition["secrets"]
+    assert statements(by_name(document, "aws_iam_role_policy", "netflux-unit-movie-service-task")) == [connect]
+    assert read in execution_statements(document, "movie-service")
+
+
+def test_the_longest_allowed_names_fit_the_iam_role_name_limit() -> None:
+    naming = Naming(project="p" * PROJECT_MAX, environment="e" * ENVIRONMENT_MAX, region="eu-west-1")
+    name = "s" * SERVICE_MAX
+    document = synth_construct(lambda stack: build_services(stack, {name: {}}, naming=naming))
+
+    roles = [role["name"] for role in resources(document, "aws_iam_role").values()]
+    assert sorted(roles) == sorted(f"{naming.prefix}-{name}-{role}" for role in ("execution", "task"))
+    assert all(len(role) <= IAM_ROLE_NAME_MAX for role in roles)
+
+
+def test_service_runs_privately_behind_its_target_group(doc: Json) -> None:
+    service = by_name(doc, "aws_ecs_service", "movie-service")
+
+    assert service["cluster"] == ref(doc, "aws_ecs_cluster", only(doc, "aws_ecs_cluster"), "arn")
+    assert service["task_definition"] == ref(
+        doc,
+        "aws_ecs_task_definition",
+        by_name(doc, "aws_ecs_task_definition", "netflux-unit-movie-service", key="family"),
+        "arn",
+    )
+    assert service["network_configuration"] == {
+        "subnets": ["subnet-a", "subnet-b"],
+        "security_groups": ["sg-app"],
+        "assign_public_ip": False,
+    }
+    assert service["load_balancer"] == [
+        {"target_group_arn": TG_ARN, "container_name": "movie-service", "container_port": 8080}
+    ]
+    assert service["capacity_provider_strategy"] == [
+        {"capacity_provider": "FARGATE", "base": 1, "weight": 1},
+        {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 3},
+    ]
+    assert "launch_type" not in service
+
+
+def test_service_waits_for_its_listener_rule_capacity_providers_and_execution_policy(doc: Json) -> None:
+    depends_on = by_name(doc, "aws_ecs_service", "movie-service")["depends_on"]
+
+    rule_ids = [f"aws_lb_listener_rule.{i}" for i in resources(doc, "aws_lb_listener_rule")]
+    assert [d for d in depends_on if d.startswith("aws_lb_listener_rule.")] == [
+        i for i in rule_ids if "movie-service" in i
+    ]
+    assert any(d.startswith("aws_ecs_cluster_capacity_providers.") for d in depends_on)
+    assert any(d.startswith("aws_iam_role_policy.movie-service_execution-policy") for d in depends_on)
+
+
+def test_service_deploys_with_circuit_breaker_rollback_and_configured_percentages(doc: Json) -> None:
+    service = by_name(doc, "aws_ecs_service", "movie-service")
+
+    assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert (service["deployment_minimum_healthy_percent"], service["deployment_maximum_percent"]) == (100, 200)
+    assert service["health_check_grace_period_seconds"] == 60
+    assert service["desired_count"] == 2
+    assert service["enable_execute_command"] is False
+    assert service["force_new_deployment"] is True
+
+
+def test_service_registers_its_name_with_service_connect(doc: Json) -> None:
+    service = by_name(doc, "aws_ecs_service", "movie-service")
+    connect = service["service_connect_configuration"]
+
+    assert connect["enabled"] is True
+    assert connect["namespace"] == ref(
+        doc, "aws_service_discovery_http_namespace", only(doc, "aws_service_discovery_http_namespace"), "arn"
+    )
+    # port_name must equal the container's named port mapping, or ECS rejects the service.
+    assert connect["service"] == [
+        {
+            "port_name": container(doc)["portMappings"][0]["name"],
+            "discovery_name": "movie-service",
+            "client_alias": {"dns_name": "movie-service", "port": 8080},
+        }
+    ]
+    assert connect["log_configuration"]["options"]["awslogs-stream-prefix"] == "service-connect"
+
+
+def test_terraform_owned_deploys_with_autoscaling_ignore_only_the_desired_count(doc: Json) -> None:
+    assert by_name(doc, "aws_ecs_service", "movie-service")["lifecycle"] == {"ignore_changes": ["desired_count"]}
+
+
+def test_pipeline_owned_deploys_ignore_task_definition_and_desired_count(pipeline_doc: Json) -> None:
+    service = only(pipeline_doc, "aws_ecs_service")
+
+    assert service["lifecycle"] == {"ignore_changes": ["task_definition", "desired_count"]}
+    assert service["enable_execute_command"] is True
+    assert service["desired_count"] == 1
+
+
+def test_terraform_owned_fixed_count_ignores_nothing() -> None:
+    document = synth_construct(
+        lambda stack: build_services(stack, {"movie-service": {"scaling": {"autoscaling": False, "desired_count": 2}}})
+    )
+
+    assert "lifecycle" not in only(document, "aws_ecs_service")
+    assert not resources(document, "aws_appautoscaling_target")
+    assert not resources(document, "aws_appautoscaling_policy")
+
+
+def test_autoscaling_target_covers_the_service_count_range(doc: Json) -> None:
+    targets = resources(doc, "aws_appautoscaling_target")
+    cluster_name = ref(doc, "aws_ecs_cluster", only(doc, "aws_ecs_cluster"), "name")
+    service_name = ref(doc, "aws_ecs_service", by_name(doc, "aws_ecs_service", "movie-service"), "name")
+
+    (target,) = [t for t in targets.values() if t["resource_id"] == f"service/{cluster_name}/{service_name}"]
+    assert (target["min_capacity"], target["max_capacity"]) == (2, 6)
+    assert (target["service_namespace"], target["scalable_dimension"]) == ("ecs", "ecs:service:DesiredCount")
+
+
+def test_autoscaling_tracks_cpu_and_alb_requests_per_target(doc: Json) -> None:
+    cpu = by_name(doc, "aws_appautoscaling_policy", "netflux-unit-movie-service-cpu")
+    requests = by_name(doc, "aws_appautoscaling_policy", "netflux-unit-movie-service-requests")
+
+    for policy, metric, value in (
+        (cpu, "ECSServiceAverageCPUUtilization", 60),
+        (requests, "ALBRequestCountPerTarget", 500),
+    ):
+        config = policy["target_tracking_scaling_policy_configuration"]
+        assert policy["policy_type"] == "TargetTrackingScaling"
+        assert config["predefined_metric_specification"]["predefined_metric_type"] == metric
+        assert config["target_value"] == value
+        assert (config["scale_in_cooldown"], config["scale_out_cooldown"]) == (120, 30)
+        assert policy["resource_id"].startswith("${aws_appautoscaling_target.movie-service_scaling-target")
+    assert (
+        requests["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"]["resource_label"]
+        == f"{ALB_SUFFIX}/{TG_SUFFIX}"
+    )
+
+
+def test_a_first_deploy_starts_at_zero_tasks() -> None:
+    document = synth_construct(lambda stack: build_services(stack, {"movie-service": {}}, first_deploy=True))
+
+    assert only(document, "aws_ecs_service")["desired_count"] == 0
+    assert (only(document, "aws_appautoscaling_target")["min_capacity"]) == 0
+
+
+# --- every environment -------------------------------------------------------------------------
+
+
+def service_by_name(document: Json, name: str) -> Json:
+    [found] = [s for s in resources(document, "aws_ecs_service").values() if s["name"].endswith(name)]
+    return found
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_one_fargate_service_per_declared_service(
+    synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig], env: str
+) -> None:
+    document = synthesized[env]
+    declared = set(environments[env].services)
+
+    assert len(resources(document, "aws_ecs_service")) == len(declared)
+    assert len(resources(document, "aws_ecs_task_definition")) == len(declared)
+    assert set(document["output"]["ecs_service_names"]["value"]) == declared
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_each_service_sits_behind_its_own_target_group_after_its_listener_rule(
+    synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig], env: str
+) -> None:
+    document = synthesized[env]
+    for name, config in environments[env].services.items():
+        service = service_by_name(document, name)
+        [balancer] = service["load_balancer"]
+        target_groups = {
+            k: v
+            for k, v in resources(document, "aws_lb_target_group").items()
+            if f"tg-{name}" in v["//"]["metadata"]["path"]
+        }
+        [(tg_id, group)] = target_groups.items()
+        assert balancer["target_group_arn"] == f"${{aws_lb_target_group.{tg_id}.arn}}"
+        assert balancer["container_name"] == name
+        assert balancer["container_port"] == config.container_port
+        assert group["health_check"]["path"] == config.target_health_check.path
+        [rule_id] = [
+            k
+            for k, v in resources(document, "aws_lb_listener_rule").items()
+            if v["action"][0]["target_group_arn"].endswith(f"{tg_id}.arn}}")
+        ]
+        assert f"aws_lb_listener_rule.{rule_id}" in service["depends_on"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_services_run_in_private_app_subnets_with_the_app_sg_and_no_public_ip(
+    synthesized: dict[str, Json], env: str
+) -> None:
+    document = synthesized[env]
+    private_app = sorted(
+        f"${{aws_subnet.{k}.id}}"
+        for k, v in resources(document, "aws_subnet").items()
+        if v["tags"]["tier"] == "private-app"
+    )
+    app_sg = next(
+        k for k, v in resources(document, "aws_security_group").items() if v["name"].endswith(("-app", "-shared"))
+    )
+    for service in resources(document, "aws_ecs_service").values():
+        network = service["network_configuration"]
+        assert sorted(network["subnets"]) == private_app
+        assert network["security_groups"] == [f"${{aws_security_group.{app_sg}.id}}"]
+        assert network["assign_public_ip"] is False
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_task_images_come_from_the_services_own_repository(
+    synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig], env: str
+) -> None:
+    document = synthesized[env]
+    for name, config in environments[env].services.items():
+        repository = next(k for k, v in resources(document, "aws_ecr_repository").items() if v["name"].endswith(name))
+        image = container(document, name)["image"]
+        expected_tag = config.task.image_tag or f"${{var.image_tag_{name.replace('-', '_')}}}"
+        assert image == f"${{aws_ecr_repository.{repository}.repository_url}}:{expected_tag}"
+
+
+def test_dev_takes_image_tags_from_terraform_variables(synthesized: dict[str, Json]) -> None:
+    assert set(synthesized["dev"]["variable"]) == {"image_tag_movie_service", "image_tag_customer_service"}
+    assert "variable" not in synthesized["prod"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_no_iam_statement_allows_everything(synthesized: dict[str, Json], env: str) -> None:
+    for policy in resources(synthesized[env], "aws_iam_role_policy").values():
+        for statement in json.loads(policy["policy"])["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert "*" not in actions
+            assert not any(a.endswith(":*") for a in actions), actions
+
+
+def test_prod_autoscales_every_service_and_dev_runs_a_fixed_single_task(synthesized: dict[str, Json]) -> None:
+    targets = resources(synthesized["prod"], "aws_appautoscaling_target").values()
+    assert sorted((t["min_capacity"], t["max_capacity"]) for t in targets) == [(3, 12), (3, 12)]
+    assert resources(synthesized["dev"], "aws_appautoscaling_target") == {}
+    assert {s["desired_count"] for s in resources(synthesized["dev"], "aws_ecs_service").values()} == {1}
