@@ -21,13 +21,15 @@ export DISABLE_VERSION_CHECK := 1
 # make diff/deploy: each environment's configured backend (S3 / HCP Terraform for shared envs).
 BACKEND ?= local
 ENV ?=
+SERVICE ?=
 
 PY_STAMP := $(VENV)/.installed
+LAZY_STAMP := $(VENV)/.lazy-provider
 NODE_STAMP := node_modules/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 EMULATOR_STAMP := $(EMULATOR_VENV)/.installed
 
-.PHONY: help setup synth check test lint scan validate e2e plan-local docs diagram snapshots review bench diff deploy clean
+.PHONY: help setup synth check test lint scan validate e2e plan-local docs diagram snapshots review bench diff deploy exec clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,6 +37,11 @@ help: ## List the targets
 $(PY_STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# The lazy copy of the provider's jsii tarball (README "Fast synth"): again after every install and
+# whenever its generator changes.
+$(LAZY_STAMP): $(PY_STAMP) tools/lazy_provider.py
 	$(PY) -m tools.lazy_provider
 	touch $@
 
@@ -52,7 +59,7 @@ $(EMULATOR_STAMP): requirements-emulator.txt
 	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-emulator.txt
 	touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP) ## Create/update the virtualenv and node_modules (done by every target that needs them)
+setup: $(PY_STAMP) $(LAZY_STAMP) $(NODE_STAMP) ## Create/update the virtualenv and node_modules (done by every target that needs them)
 
 synth: setup ## Synthesize every environment into cdktf.out/stacks/<stack>/cdk.tf.json (local backend)
 	$(PY) main.py --backend $(BACKEND)
@@ -97,7 +104,7 @@ snapshots: setup ## Rewrite tests/snapshots/<stack>.json from a fresh synth (aft
 review: setup $(EMULATOR_STAMP) ## Per stack vs BASE (default HEAD): JSON diff, then a real plan over BASE's state in the emulator; fails when stateful resources would be destroyed or replaced
 	$(PY) -m tools.review "$(or $(BASE),HEAD)"
 
-bench: setup ## Median wall time and peak RSS: make synth vs a naive cdktf app, and their ratio
+bench: setup ## Median wall time and peak RSS: make synth vs a naive cdktf app (ratio), and staging synth at 2/60/200 services (linear?)
 	$(PY) -m tools.bench
 
 diff: setup ## terraform plan of one environment through the cdktf CLI: make diff ENV=staging
@@ -107,6 +114,9 @@ diff: setup ## terraform plan of one environment through the cdktf CLI: make dif
 deploy: setup ## Apply one environment through the cdktf CLI: make deploy ENV=dev (FIRST_DEPLOY=1: services at zero tasks)
 	@$(PY) -m tools.preflight deploy "$(ENV)"
 	PLATFORM_BACKEND=configured $(if $(FIRST_DEPLOY),PLATFORM_FIRST_DEPLOY=1) cdktf deploy $$($(PY) -m tools.preflight stack "$(ENV)")
+
+exec: setup ## A shell in a running task through ECS Exec (needs the AWS CLI and Session Manager plugin): make exec ENV=dev SERVICE=movie-service
+	@$(PY) -m tools.exec "$(ENV)" "$(SERVICE)"
 
 clean: ## Remove generated output and caches (keeps the virtualenvs, node_modules and local state)
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache build

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
 
+from . import api_constraints, regions
 from .errors import FieldError
 
 
@@ -22,20 +23,25 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+# The default tags the platform itself puts on every resource (modules/provider.py); [tags] cannot set them.
+PLATFORM_TAG_KEYS = ("project", "environment", "managed-by")
+# The most tags a module sets on one resource itself: Name, and tier (subnets) or service (target groups).
+RESOURCE_TAGS_MAX = 2
+# AWS's limit of tags on one resource: the Resource Groups Tagging API's TagMap (botocore model).
+_TAG_MAP = api_constraints.ApiField("resourcegroupstaggingapi", "TagResources", "Tags")
+
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)  # fmt: skip
 
-PARTITION = r"arn:aws(?:-cn|-us-gov|-iso|-iso-b)?"
-REGION = r"[a-z]{2}(?:-gov)?-[a-z]+-\d"
+# Any partition and region (aws-cn, aws-us-gov, aws-iso-b, aws-eusc...; us-isob-east-1, eusc-de-east-1):
+# which regions exist is config/regions.py's to say, from botocore's endpoint data.
+PARTITION = r"arn:aws(?:-[a-z]+)*"
+REGION = r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}"
 ACCOUNT = r"\d{12}"
-_AWS_REGION = re.compile(
-    r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?"
-    r"(north|south|east|west|central|northeast|northwest|southeast|southwest)-[1-9]$"
-)
 KMS_KEY_ARN = re.compile(rf"^{PARTITION}:kms:{REGION}:{ACCOUNT}:key/[A-Za-z0-9-]+$")
 CERTIFICATE_ARN = re.compile(
-    rf"^arn:(?P<partition>aws|aws-us-gov|aws-cn):acm:(?P<region>{REGION}):{ACCOUNT}:certificate/[0-9a-f-]{{36}}$"
+    rf"^arn:(?P<partition>aws(?:-[a-z]+)*):acm:(?P<region>{REGION}):{ACCOUNT}:certificate/[0-9a-f-]{{36}}$"
 )
 SSM_PARAMETER_ARN = re.compile(rf"^{PARTITION}:ssm:{REGION}:{ACCOUNT}:parameter/[A-Za-z0-9/_.-]+$")
 # A Secrets Manager secret ARN ends in the 6-character suffix AWS adds to the name.
@@ -43,7 +49,6 @@ SECRETS_MANAGER_ARN = rf"{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:[A
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Plain variable names that end like a secret (DB_PASSWORD, JWT_SECRET, GITHUB_TOKEN, API_KEY): those
 # belong with the secrets. TOKEN_URL or KEY_ID are left alone.
-SECRET_LOOKING = re.compile(r"(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|(API|PRIVATE|ACCESS|SECRET)_?KEY)$", re.IGNORECASE)
 
 
 def ipv4_network(value: str, *, what: str) -> ipaddress.IPv4Network:
@@ -95,8 +100,6 @@ def between(value: float, low: float, high: float, unit: str = "") -> None:
         raise FieldError(f"must be between {low} and {high}{unit}, got {value}", value=value)
 
 
-# The size of an RDS or ElastiCache class: db.<family>.<size>, cache.<family>.<size>.
-INSTANCE_SIZE = r"(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge|metal(-[0-9]+xl)?)"
 _MAJOR_MINOR = re.compile(r"^(\d+)\.(\d+)$")
 
 
@@ -116,10 +119,52 @@ def valid_url_path(value: str) -> str:
 
 
 def valid_region(value: str) -> str:
-    """Check an AWS region name."""
-    if not _AWS_REGION.match(value):
+    """Check an AWS region name: one of the regions of any partition botocore's endpoint data lists
+    (``cn-north-1`` in aws-cn, ``us-gov-west-1`` in aws-us-gov as well as ``eu-west-1``)."""
+    if regions.partition_of(value) is None:
         raise FieldError("must be an AWS region such as us-east-1, eu-west-1 or ap-southeast-2", value=value)
     return value
+
+
+def tags_per_resource() -> int:
+    """How many tags AWS allows on one resource (50)."""
+    limit: int = api_constraints.resolve(_TAG_MAP)[1]["max"]
+    return limit
+
+
+def valid_tags(tags: dict[str, str]) -> dict[str, str]:
+    """Check the environment's extra default tags. They reach every resource, along with the
+    platform's own, so each is checked against the tag constraints of every AWS API the stacks call
+    (botocore's models, config/api_constraints.py) and together they must leave room within AWS's
+    tags-per-resource limit."""
+    seen = {key.lower(): key for key in PLATFORM_TAG_KEYS}
+    for key, value in tags.items():
+        if key in PLATFORM_TAG_KEYS:
+            raise FieldError(
+                f"is set by the platform ({', '.join(PLATFORM_TAG_KEYS)}); remove it", path=(key,), value=value
+            )
+        if key.lower() in seen:
+            raise FieldError(
+                f"differs from the tag {seen[key.lower()]!r} only in case: IAM treats tag keys case-insensitively, "
+                "so roles and policies would refuse both; use one spelling",
+                path=(key,),
+                value=value,
+            )
+        seen[key.lower()] = key
+        problems = api_constraints.check_tags({key: value})
+        if problems:
+            raise FieldError("AWS would refuse " + "; ".join(problems), path=(key,), value=value)
+    room = tags_per_resource() - len(PLATFORM_TAG_KEYS) - RESOURCE_TAGS_MAX
+    if len(tags) > room:
+        key = list(tags)[room]
+        raise FieldError(
+            f"is tag {room + 1} of {len(tags)}; at most {room} fit: AWS allows {tags_per_resource()} tags per resource, "
+            f"and every resource also carries the platform's {len(PLATFORM_TAG_KEYS)} "
+            f"({', '.join(PLATFORM_TAG_KEYS)}) and up to {RESOURCE_TAGS_MAX} of its own (Name, and tier or service)",
+            path=(key,),
+            value=tags[key],
+        )
+    return tags
 
 
 def valid_retention(value: int) -> int:

@@ -14,7 +14,6 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import (
-    SECRET_LOOKING,
     SECRETS_MANAGER_ARN,
     SSM_PARAMETER_ARN,
     VARIABLE_NAME,
@@ -23,8 +22,9 @@ from .base import (
     valid_url_path,
 )
 from .cache import CacheConfig
+from .credentials import REDACTED, SECRET_NAME, credential_shape, redaction_note
 from .database import DatabaseConfig, valid_database_user
-from .errors import FieldError
+from .errors import FieldError, raise_all
 from .load_balancer import LoadBalancerAlarmsConfig
 
 # The Docker branch (docker compose, multi-container) on Amazon Linux 2023: what a pinned platform
@@ -113,7 +113,11 @@ class BeanstalkConfig(Strict):
     batch_size_type: Literal["Percentage", "Fixed"] = Field(
         default="Percentage", description="Whether batch_size is a share of the fleet or an instance count."
     )
-    batch_size: int = Field(default=50, description="Instances per rolling batch: 1-100 (%) or 1-max_instances.")
+    batch_size: int = Field(
+        default=50,
+        le=MAX_BEANSTALK_INSTANCES,
+        description="Instances per rolling batch: 1-100 (%) or 1-max_instances. Not used by Immutable deployments.",
+    )
     health_check_path: str = Field(
         default="/", description="Path the load balancer checks on port 80 of the instances."
     )
@@ -140,7 +144,9 @@ class BeanstalkConfig(Strict):
         "the instances may pull from exactly these.",
     )
     environment: dict[str, str] = Field(
-        default_factory=dict, description="Plain environment properties; never secrets (readable in the EB console)."
+        default_factory=dict,
+        description="Plain environment properties; never secrets (readable in the EB console): names and values "
+        "that look like credentials are refused as for a service's task.environment.",
     )
     secrets: dict[str, str] = Field(
         default_factory=dict,
@@ -207,19 +213,39 @@ class BeanstalkConfig(Strict):
     @field_validator("environment")
     @classmethod
     def _environment(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            _variable_name(name)
-            if SECRET_LOOKING.search(name):
-                raise FieldError(
-                    "looks like a secret; plain properties are readable by anyone who can describe the environment. "
-                    "Put it in [beanstalk.secrets] as a Secrets Manager or SSM parameter ARN",
-                    path=(name,),
-                    value=name,
+        problems: list[FieldError] = []
+        for name, variable in value.items():
+            try:
+                _variable_name(name)
+            except FieldError as error:
+                problems.append(error)
+                continue
+            shape = credential_shape(variable)
+            if SECRET_NAME.search(name):
+                problems.append(
+                    FieldError(
+                        "looks like a secret; plain properties are readable by anyone who can describe the "
+                        "environment. Put it in [beanstalk.secrets] as a Secrets Manager or SSM parameter ARN",
+                        path=(name,),
+                        value=name,
+                    )
                 )
-            if name in BEANSTALK_RESERVED_VARIABLES:
-                raise FieldError(
-                    "is set from the database/cache of this environment; remove it", path=(name,), value=name
+            elif shape is not None:
+                problems.append(
+                    FieldError(
+                        f"holds {shape}; plain properties are readable by anyone who can describe the "
+                        "environment. Put the value in Secrets Manager or SSM and the ARN in [beanstalk.secrets]",
+                        path=(name,),
+                        value=REDACTED,
+                    )
                 )
+            elif name in BEANSTALK_RESERVED_VARIABLES:
+                problems.append(
+                    FieldError(
+                        "is set from the database/cache of this environment; remove it", path=(name,), value=name
+                    )
+                )
+        raise_all(problems)
         return value
 
     @field_validator("secrets")
@@ -234,9 +260,10 @@ class BeanstalkConfig(Strict):
             if not (_SECRETS_MANAGER_REF.match(arn) or SSM_PARAMETER_ARN.match(arn)):
                 raise FieldError(
                     "must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>, "
-                    "optionally ':<json-key>') or an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>)",
+                    "optionally ':<json-key>') or an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>)"
+                    + redaction_note(arn),
                     path=(name,),
-                    value=arn,
+                    value=arn if arn.startswith("arn:") else REDACTED,
                 )
         return value
 
@@ -247,6 +274,19 @@ class BeanstalkConfig(Strict):
                 f"must be between min_instances ({self.min_instances}) and {MAX_BEANSTALK_INSTANCES}",
                 path=("max_instances",),
                 value=self.max_instances,
+            )
+        if self.deployment_policy == "Immutable":
+            raise_all(
+                [
+                    FieldError(
+                        "is only used by rolling deployments; Immutable deploys a whole new fleet at once: remove it "
+                        "or use deployment_policy = 'RollingWithAdditionalBatch'",
+                        path=(name,),
+                        value=getattr(self, name),
+                    )
+                    for name in ("batch_size_type", "batch_size")
+                    if name in self.model_fields_set
+                ]
             )
         high = 100 if self.batch_size_type == "Percentage" else self.max_instances
         if not 1 <= self.batch_size <= high:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import INSTANCE_SIZE, Strict, between, major_minor, valid_kms_key_arn, valid_retention
+from .base import Strict, between, major_minor, valid_kms_key_arn, valid_retention
 from .errors import FieldError
 from .windows import check_apart, daily_window, weekly_window
 
@@ -26,7 +26,20 @@ IAM_AUTH_VERSIONS = {"redis": ("7.0", "7.1"), "valkey": VALKEY_VERSIONS}
 MAX_CACHE_CLUSTERS = 6  # primary + 5 replicas without cluster mode
 # ElastiCache refuses a maintenance window that overlaps the snapshot window; both last at least an hour.
 WINDOW_MIN_MINUTES = 60
-_CACHE_NODE = re.compile(rf"^cache\.[a-z][a-z0-9-]*\.{INSTANCE_SIZE}$")
+# The ElastiCache node types the platform accepts: the current-generation families AWS lists under
+# "Supported node types" (every region together), family -> sizes,
+# https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.SupportedTypes.html. Previous
+# generations (t2, m4, r4 and older) are left out: AWS is retiring them. Which types a region offers is
+# checked at plan time (modules/cache.py).
+_SMALL = ("micro", "small", "medium")
+_TO_16XL = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+NODE_TYPES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("t3", "t4g"), _SMALL),
+    **dict.fromkeys(("m5", "r5"), ("large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge")),
+    **dict.fromkeys(("m6g", "m7g", "m8g", "r6g", "r7g", "r8g", "c7gn", "c8gn"), _TO_16XL),
+    "r6gd": _TO_16XL[1:],
+}
+_CACHE_NODE = re.compile(r"^cache\.(?P<family>[a-z][a-z0-9]*)\.(?P<size>[a-z0-9]+)$")
 
 
 class CacheAlarmsConfig(Strict):
@@ -55,7 +68,10 @@ class CacheConfig(Strict):
 
     engine: Literal["redis", "valkey"] = Field(default="valkey", description="valkey (Redis-compatible) or redis.")
     engine_version: str = Field(description="<major>.<minor>: redis 6.2, 7.0, 7.1; valkey 7.2, 8.0, 8.1.")
-    node_type: str = Field(description="cache.<family>.<size>, e.g. cache.t4g.micro or cache.r7g.large.")
+    node_type: str = Field(
+        description="cache.<family>.<size> of a current-generation family, e.g. cache.t4g.micro or cache.r7g.large. "
+        "A type the region does not offer fails the plan."
+    )
     num_cache_clusters: int = Field(
         default=2,
         ge=1,
@@ -95,11 +111,19 @@ class CacheConfig(Strict):
     @field_validator("node_type")
     @classmethod
     def _node_type(cls, value: str) -> str:
-        if not _CACHE_NODE.match(value):
+        shape = "must be an ElastiCache node type cache.<family>.<size>, e.g. cache.t4g.micro, cache.r7g.large"
+        found = _CACHE_NODE.match(value)
+        if found is None:
+            raise FieldError(shape, value=value)
+        family, size = found["family"], found["size"]
+        if family not in NODE_TYPES:
             raise FieldError(
-                "must be an ElastiCache node type cache.<family>.<size>, e.g. cache.t4g.micro, cache.r7g.large",
+                f"{shape}; cache.{family} is not a current-generation ElastiCache family: use one of "
+                f"{', '.join(NODE_TYPES)}",
                 value=value,
             )
+        if size not in NODE_TYPES[family]:
+            raise FieldError(f"{shape}; cache.{family} comes in {', '.join(NODE_TYPES[family])}", value=value)
         return value
 
     @field_validator("snapshot_window")
@@ -145,6 +169,13 @@ class CacheConfig(Strict):
                 "upgrade engine_version or use auth = 'token'",
                 path=("auth",),
                 value=self.auth,
+            )
+        if self.snapshot_window is not None and self.snapshot_retention_days == 0:
+            raise FieldError(
+                "is set but snapshot_retention_days = 0 turns snapshots off, so nothing uses it: remove it or "
+                "keep snapshots (snapshot_retention_days >= 1)",
+                path=("snapshot_window",),
+                value=self.snapshot_window,
             )
         if self.snapshot_window and self.maintenance_window:
             check_apart(

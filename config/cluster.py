@@ -1,7 +1,8 @@
 """The container cluster every service shares (``[compute]``): which compute runs the workload, and
-for Fargate the cluster's metrics and capacity providers.
+for Fargate the cluster's metrics, capacity providers and ECS Exec (``[compute.exec]``).
 
-Defaults are the secure, highly-available choice: Container Insights on, on-demand Fargate only.
+Defaults are the secure, highly-available choice: Container Insights on, on-demand Fargate only, no
+ECS Exec.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .base import Strict, valid_kms_key_arn
+from .base import Strict, valid_kms_key_arn, valid_retention
 from .errors import FieldError
+from .kms import EncryptionConfig
 from .repository import RepositoryConfig
+from .service import ServiceConfig, ServiceTaskConfig
 
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
@@ -22,6 +25,35 @@ class CapacityProviderShareConfig(Strict):
 
     base: int = Field(default=0, ge=0, le=100_000, description="Tasks always placed here first, 0-100000.")
     weight: int = Field(default=0, ge=0, le=1000, description="Relative share of the tasks beyond base, 0-1000.")
+
+
+class ExecConfig(Strict):
+    """ECS Exec, a shell in a running task (``[compute.exec]``): whether the environment offers it, and
+    how long its sessions are kept."""
+
+    enabled: bool = Field(
+        default=False,
+        description="ECS Exec in this environment (`make exec ENV=<env> SERVICE=<name>`): the cluster encrypts "
+        "sessions with the environment's key (needs encryption.customer_managed_key = true) and logs them to its "
+        "own log group /ecs/<project>-<environment>/exec, and every service with a writable root filesystem "
+        "(task.readonly_root_filesystem = false) accepts sessions unless its task.enable_execute_command = false. "
+        "Off: no task can be shelled into.",
+    )
+    log_retention_days: int = Field(default=365, description="Session log retention; a CloudWatch period.")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return valid_retention(value)
+
+    def on_for(self, task: ServiceTaskConfig) -> bool:
+        """Whether a service with these task settings accepts ECS Exec sessions."""
+        if not self.enabled:
+            return False
+        if task.enable_execute_command is None:
+            # The SSM agent ECS Exec injects cannot run on a read-only root (see ServiceTaskConfig).
+            return not task.readonly_root_filesystem
+        return task.enable_execute_command
 
 
 class ComputeConfig(Strict):
@@ -45,6 +77,7 @@ class ComputeConfig(Strict):
         description="KMS key for the services' log groups; the environment's key (see [encryption]) when unset.",
     )
     ecr: RepositoryConfig = Field(default_factory=RepositoryConfig, description="The image repositories.")
+    exec: ExecConfig = Field(default_factory=ExecConfig, description="ECS Exec: shells in running tasks.")
 
     @field_validator("log_kms_key_arn")
     @classmethod
@@ -74,3 +107,32 @@ class ComputeConfig(Strict):
                 value=value[with_base[1]].base,
             )
         return value
+
+
+def check_exec(
+    compute: ComputeConfig, services: dict[str, ServiceConfig], encryption: EncryptionConfig
+) -> list[FieldError]:
+    """ECS Exec asked of a service in an environment without it, or without the key that encrypts its sessions."""
+    problems: list[FieldError] = []
+    if compute.exec.enabled and not encryption.customer_managed_key:
+        problems.append(
+            FieldError(
+                "needs encryption.customer_managed_key = true: ECS Exec sessions and their log group are encrypted "
+                "with the environment's key; turn the key on or set compute.exec.enabled = false",
+                path=("compute", "exec", "enabled"),
+                value=True,
+            )
+        )
+    if not compute.exec.enabled:
+        problems += [
+            FieldError(
+                "needs compute.exec.enabled = true: the environment's ECS Exec switch also builds the cluster's "
+                "session encryption and logging; turn it on (and set enable_execute_command = false on services "
+                "that must stay closed) or remove this line",
+                path=("services", name, "task", "enable_execute_command"),
+                value=True,
+            )
+            for name, service in services.items()
+            if service.task.enable_execute_command
+        ]
+    return problems

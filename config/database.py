@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import INSTANCE_SIZE, Strict, between, major_minor, valid_kms_key_arn, valid_retention
+from .base import Strict, between, major_minor, valid_kms_key_arn, valid_retention
 from .errors import FieldError
 from .windows import check_apart, daily_window, weekly_window
 
@@ -42,16 +42,34 @@ POSTGRES_MAX_CONNECTIONS_CAP = 5000
 # An estimate that errs low makes the alarm fire early rather than never.
 RESERVED_MEMORY_FRACTION = 0.10
 RESERVED_MEMORY_MIN_MIB = 300
-# Memory per RDS instance class, in GiB. Burstable classes by size; the others by family letter
-# as GiB per vCPU (large = 2 vCPU, xlarge = 4, <n>xlarge = 4n).
+# The RDS for PostgreSQL instance classes the platform accepts: the current-generation families of
+# AWS's "Supported DB engines for DB instance classes" table (PostgreSQL column, every region together),
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Support.html.
+# Each family's memory is known, so the connections alarm can always estimate max_connections; which
+# classes a region offers is checked at plan time (modules/database.py). A family added here needs its
+# sizes and memory, nothing else.
+# Burstable classes: memory by size.
 BURSTABLE_MEMORY_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
 BURSTABLE_FAMILIES = ("t3", "t4g")
-GIB_PER_VCPU = {"m": 4, "r": 8, "x": 16}
-KNOWN_FAMILIES = re.compile(
-    r"^(m5|m5d|m6g|m6gd|m6i|m6id|m7g|m7gd|m7i|m8g|r5|r5b|r5d|r6g|r6gd|r6i|r6id|r7g|r7gd|r7i|r8g|x2g)$"
-)
-_CLASS = re.compile(r"^db\.(?P<family>[a-z0-9-]+)\.(?P<size>[a-z0-9]+)$")
-_DB_CLASS = re.compile(rf"^db\.[a-z][a-z0-9-]*\.{INSTANCE_SIZE}$")
+_TO_16XL = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+_TO_24XL = (*_TO_16XL, "24xlarge")
+_TO_32XL = (*_TO_24XL, "32xlarge")
+_TO_48XL = (*_TO_24XL, "48xlarge")
+# The other families: (GiB of memory per vCPU, sizes); large = 2 vCPU, xlarge = 4, <n>xlarge = 4n.
+MEMORY_FAMILIES: dict[str, tuple[int, tuple[str, ...]]] = {
+    **dict.fromkeys(("m5", "m5d"), (4, _TO_24XL)),
+    **dict.fromkeys(("m6g", "m6gd", "m7g"), (4, _TO_16XL)),
+    **dict.fromkeys(("m6i", "m6id", "m6in", "m6idn"), (4, _TO_32XL)),
+    **dict.fromkeys(("m7i", "m8g", "m8gd", "m8a", "m9g"), (4, _TO_48XL)),
+    **dict.fromkeys(("r5", "r5b", "r5d"), (8, _TO_24XL)),
+    **dict.fromkeys(("r6g", "r6gd", "r7g"), (8, _TO_16XL)),
+    **dict.fromkeys(("r6i", "r6id", "r6in", "r6idn"), (8, _TO_32XL)),
+    **dict.fromkeys(("r7i", "r8g", "r8gd", "r8a"), (8, _TO_48XL)),
+    "x2g": (16, _TO_16XL),
+    "x2idn": (16, ("16xlarge", "24xlarge", "32xlarge")),
+    "x2iedn": (32, ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge", "24xlarge", "32xlarge")),
+}
+_CLASS = re.compile(r"^db\.(?P<family>[a-z][a-z0-9]*)\.(?P<size>[a-z0-9]+)$")
 _PG_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Names RDS or PostgreSQL reserve, and the well-known default an attacker tries first.
 _RESERVED_USERS = frozenset({"postgres", "rdsadmin", "rdsrepladmin", "rdstopmgr", "public", "admin", "root",
@@ -137,8 +155,8 @@ class DatabaseAlarmsConfig(Strict):
     )
     max_connections: int | None = Field(
         default=None,
-        description="The database's max_connections; estimated from the instance class when unset. Set it for a "
-        "class the platform does not know or a parameter group that changes max_connections.",
+        description="The database's max_connections; estimated from the instance class's memory when unset "
+        "(PostgreSQL's default for RDS). Set it when the database runs with another value.",
     )
 
     @field_validator("cpu_percent", "connections_percent")
@@ -182,7 +200,10 @@ class DatabaseConfig(Strict):
         description="PostgreSQL <major>.<minor>, e.g. 16.4; majors 13-18. With auto_minor_version_upgrade only "
         "the major is pinned and RDS keeps the minor current; the parameter group family follows the major."
     )
-    instance_class: str = Field(description="db.<family>.<size>, e.g. db.t4g.micro or db.m7g.large.")
+    instance_class: str = Field(
+        description="db.<family>.<size> of a current-generation family, e.g. db.t4g.micro or db.m7g.large. A class "
+        "the region does not offer fails the plan."
+    )
     allocated_storage_gib: int = Field(default=20, description="gp3 storage at creation, 20-65536 GiB.")
     max_allocated_storage_gib: int | None = Field(
         default=None,
@@ -202,7 +223,9 @@ class DatabaseConfig(Strict):
     )
     backup_retention_days: int = Field(default=7, ge=0, le=35, description="Automated backups; 0 turns them off.")
     backup_window: str | None = Field(
-        default=None, description="hh24:mi-hh24:mi UTC, at least 30 minutes; RDS picks one when unset."
+        default=None,
+        description="hh24:mi-hh24:mi UTC, at least 30 minutes; RDS picks one when unset. Only with backups "
+        "(backup_retention_days > 0).",
     )
     maintenance_window: str | None = Field(
         default=None, description="ddd:hh24:mi-ddd:hh24:mi UTC, at least 30 minutes; RDS picks one when unset."
@@ -336,6 +359,13 @@ class DatabaseConfig(Strict):
                 path=("backup_retention_days",),
                 value=0,
             )
+        if self.backup_retention_days == 0 and self.backup_window is not None:
+            raise FieldError(
+                "is set but database.backup_retention_days is 0 (automated backups off), so nothing uses it: "
+                "remove it or keep backups for 1-35 days",
+                path=("backup_window",),
+                value=self.backup_window,
+            )
         return self
 
     @model_validator(mode="after")
@@ -382,13 +412,29 @@ class DatabaseConfig(Strict):
         return int(self.engine_version.split(".")[0])
 
 
+def instance_class_sizes(family: str) -> tuple[str, ...]:
+    """The sizes of an instance class family the platform accepts (none for an unknown family)."""
+    if family in BURSTABLE_FAMILIES:
+        return tuple(BURSTABLE_MEMORY_GIB)
+    return MEMORY_FAMILIES.get(family, (0, ()))[1]
+
+
 def valid_db_instance_class(value: str) -> str:
-    """Check an RDS instance class name."""
-    if not _DB_CLASS.match(value):
+    """Check an RDS instance class name: a size of a family in the table above."""
+    shape = "must be an RDS instance class db.<family>.<size>, e.g. db.t4g.micro, db.m7g.large, db.r6g.2xlarge"
+    found = _CLASS.match(value)
+    if found is None:
+        raise FieldError(shape, value=value)
+    family, size = found["family"], found["size"]
+    sizes = instance_class_sizes(family)
+    if not sizes:
+        families = ", ".join((*BURSTABLE_FAMILIES, *MEMORY_FAMILIES))
         raise FieldError(
-            "must be an RDS instance class db.<family>.<size>, e.g. db.t4g.micro, db.m7g.large, db.r6g.2xlarge",
+            f"{shape}; db.{family} is not a current-generation RDS for PostgreSQL family: use one of {families}",
             value=value,
         )
+    if size not in sizes:
+        raise FieldError(f"{shape}; db.{family} comes in {', '.join(sizes)}", value=value)
     return value
 
 
@@ -411,53 +457,23 @@ def _identifier(value: str, what: str, reserved: frozenset[str]) -> str:
     return value
 
 
-def check_connections_alarm(database: DatabaseConfig | None, *, monitoring_enabled: bool) -> None:
-    """The connections alarm needs max_connections: given, or estimated from a class the table knows.
-    Paths are relative to the environment."""
-    if (
-        monitoring_enabled
-        and database is not None
-        and database.alarms.max_connections is None
-        and instance_class_memory_gib(database.instance_class) is None
-    ):
-        raise FieldError(
-            f"is required for instance class {database.instance_class}: the connections alarm needs the "
-            "database's max_connections, and the platform can estimate it only for db.t3/t4g and the m/r/x "
-            "families from m5/r5 on (or set monitoring.enabled = false)",
-            path=("database", "alarms", "max_connections"),
-            value=None,
-        )
-
-
 def instance_class_memory_gib(instance_class: str) -> int | None:
-    """Memory of an RDS instance class in GiB, or None when the class is not in the table."""
+    """Memory of an RDS instance class in GiB, or None when the class is not one the platform accepts."""
     found = _CLASS.match(instance_class)
-    if not found:
+    if not found or found["size"] not in instance_class_sizes(found["family"]):
         return None
     family, size = found["family"], found["size"]
     if family in BURSTABLE_FAMILIES:
-        return BURSTABLE_MEMORY_GIB.get(size)
-    if not KNOWN_FAMILIES.match(family):
-        return None
-    if size == "large":
-        vcpus = 2
-    elif size == "xlarge":
-        vcpus = 4
-    elif size.endswith("xlarge") and size[: -len("xlarge")].isdigit():
-        vcpus = 4 * int(size[: -len("xlarge")])
-    else:
-        return None
-    return GIB_PER_VCPU[family[0]] * vcpus
+        return BURSTABLE_MEMORY_GIB[size]
+    vcpus = 2 if size == "large" else 4 * int(size.removesuffix("xlarge") or 1)
+    return MEMORY_FAMILIES[family][0] * vcpus
 
 
 def max_connections(instance_class: str) -> int:
     """PostgreSQL's default max_connections on ``instance_class`` (estimated, see RESERVED_MEMORY_*)."""
     memory_gib = instance_class_memory_gib(instance_class)
     if memory_gib is None:
-        raise ValueError(
-            f"instance class {instance_class!r} is not in the memory table (db.t3/t4g, and m/r/x families from "
-            "m5/r5 on); set max_connections explicitly"
-        )
+        raise ValueError(f"instance class {instance_class!r} is not one valid_db_instance_class accepts")
     memory_mib = memory_gib * 1024
     usable_bytes = (memory_mib - max(memory_mib * RESERVED_MEMORY_FRACTION, RESERVED_MEMORY_MIN_MIB)) * MIB
     return min(int(usable_bytes // POSTGRES_BYTES_PER_CONNECTION), POSTGRES_MAX_CONNECTIONS_CAP)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
 Path = tuple[str | int, ...]
 
 
@@ -47,3 +49,15 @@ def format_path(path: Path) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out or "<root>"
+
+
+def raise_all(problems: Sequence[FieldError]) -> None:
+    """Raise every problem in ``problems`` at once, each as its own error line (pydantic keeps the
+    lines of a ValidationError raised inside a validator); nothing when there is none."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ValidationError.from_exception_data(
+            "problems",
+            [{"type": "value_error", "loc": (), "input": p.value, "ctx": {"error": p}} for p in problems],
+        )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import Strict
+from .errors import FieldError
 
 
 class EncryptionConfig(Strict):
@@ -22,5 +23,16 @@ class EncryptionConfig(Strict):
         ge=7,
         le=30,
         description="Days a key scheduled for deletion can still be restored; once deleted, everything it "
-        "encrypted is unreadable.",
+        "encrypted is unreadable. Only with customer_managed_key = true.",
     )
+
+    @model_validator(mode="after")
+    def _window_needs_key(self) -> EncryptionConfig:
+        if not self.customer_managed_key and "deletion_window_days" in self.model_fields_set:
+            raise FieldError(
+                "is set but encryption.customer_managed_key is false, so there is no key to delete: remove it "
+                "or set encryption.customer_managed_key = true",
+                path=("deletion_window_days",),
+                value=self.deletion_window_days,
+            )
+        return self

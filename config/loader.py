@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 import types
 import typing
@@ -12,7 +13,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, FieldError, Path, format_path
-from .schema import EnvironmentConfig
+from .schema import EnvironmentConfig, problems_across_tables, valid_tables
 
 ROOT = FsPath(__file__).resolve().parent.parent
 ENVIRONMENTS_DIR = ROOT / "environments"
@@ -41,6 +42,10 @@ def load_environment(path: FsPath) -> EnvironmentConfig:
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(shown, [f"is not valid TOML: {error}"]) from None
+    except ValueError:  # tomllib reads decimal integers with int(), which refuses more than 4300 digits
+        raise ConfigError(
+            shown, ["holds an integer of more than 4300 digits: no setting takes a number beyond 64 bits"]
+        ) from None
     except RecursionError:
         raise ConfigError(shown, ["nests tables or arrays too deeply to be an environment file"]) from None
     except IsADirectoryError:
@@ -56,18 +61,32 @@ def load_environment(path: FsPath) -> EnvironmentConfig:
 
 
 def parse_environment(data: dict[str, Any], *, source: str, expected_name: str | None = None) -> EnvironmentConfig:
-    """Validate already-parsed data; ``source`` names the file in error messages."""
+    """Validate already-parsed data; ``source`` names the file in error messages.
+
+    Every problem is reported in one go. pydantic validates each table on its own and reports all
+    their errors, but runs the checks across tables only when every table is valid: when some table
+    is not, the checks whose tables all are run here, on those tables alone.
+    """
+    huge: dict[Path, int] = {}
+    data = _without_huge_numbers(data, (), huge)
+    lines = [_describe_huge(path, value) for path, value in huge.items()]
+    failed: set[Any] = {path[0] for path in huge}
+    config: EnvironmentConfig | None = None
     try:
         config = EnvironmentConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(source, [_describe(item) for item in error.errors()]) from None
-    if expected_name is not None and config.environment != expected_name:
-        raise ConfigError(
-            source,
-            [
-                f"environment = {config.environment!r}: must match the file name ({expected_name!r}), so one file is one environment"
-            ],
+        items = error.errors()
+        failed |= {item["loc"][0] for item in items if item["loc"]}
+        lines += [_describe(item) for item in items if not _replaced(item["loc"], huge)]
+        if all(item["loc"] for item in items):  # some table failed: the checks across tables did not run
+            lines += [_describe_problem(problem) for problem in problems_across_tables(valid_tables(data, failed))]
+    name = data.get("environment")
+    if expected_name is not None and isinstance(name, str) and "environment" not in failed and name != expected_name:
+        lines.append(
+            f"environment = {name!r}: must match the file name ({expected_name!r}), so one file is one environment"
         )
+    if lines or config is None:
+        raise ConfigError(source, lines)
     return config
 
 
@@ -96,6 +115,54 @@ def _display(path: FsPath) -> str:
         return str(path)
 
 
+# No setting takes a number beyond 64 bits: Terraform and the AWS APIs would round or overflow it. Such
+# a number is reported before validation (a validator that prints it could fail on one of thousands of
+# digits) and stands in as an invalid value meanwhile, so its table counts as failed.
+_INT64 = 2**63
+_TOO_LARGE = object()
+
+
+def _without_huge_numbers(node: Any, path: Path, found: dict[Path, int]) -> Any:
+    """``node`` with every integer beyond 64 bits in an integer setting replaced; those go in ``found``."""
+    if isinstance(node, dict):
+        return {key: _without_huge_numbers(value, (*path, key), found) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_without_huge_numbers(value, (*path, index), found) for index, value in enumerate(node)]
+    if isinstance(node, int) and not isinstance(node, bool) and not -_INT64 <= node < _INT64:
+        field = _field_info(EnvironmentConfig, path) if path else None
+        if field is not None and _unwrap(field.annotation) is int:
+            found[path] = node
+            return _TOO_LARGE
+    return node
+
+
+def _describe_huge(path: Path, value: int) -> str:
+    low, high = _bounds(path)
+    if low is None and high is None:
+        allowed = f"must fit in 64 bits (between {-_INT64} and {_INT64 - 1}), and this setting allows far less"
+    else:
+        allowed = _bounds_message(path, _shown(value))
+    return f"{format_path(path)} = {_shown(value)}: {allowed}"
+
+
+def _replaced(loc: Any, huge: dict[Path, int]) -> bool:
+    """Whether pydantic's error at ``loc`` is about a number already reported as beyond 64 bits."""
+    clean = _clean_loc(EnvironmentConfig, tuple(loc))
+    return any(clean[: len(path)] == path for path in huge)
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``; a number of thousands of digits is shown by its length (printing it could fail)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        return f"<a {math.floor(math.log10(abs(value))) + 1}-digit number>"
+    return repr(value)
+
+
+def _describe_problem(problem: FieldError) -> str:
+    """One line for a problem found outside pydantic (its path is from the top of the file)."""
+    return _describe({"type": "value_error", "loc": (), "input": None, "ctx": {"error": problem}})
+
+
 def _describe(item: Any) -> str:
     """One line for one pydantic error: path, value and what is allowed."""
     loc: Path = tuple(item["loc"])
@@ -108,7 +175,7 @@ def _describe(item: Any) -> str:
     else:
         message = _pydantic_message(item, loc)
     path = format_path(_clean_loc(EnvironmentConfig, loc))
-    shown_value = "" if item["type"] == "missing" else f" = {value!r}"
+    shown_value = "" if item["type"] == "missing" else f" = {_shown(value)}"
     return f"{path}{shown_value}: {message}"
 
 
@@ -157,6 +224,16 @@ def _pydantic_message(item: Any, loc: Path) -> str:
 
 def _bounds_message(loc: Path, value: Any) -> str:
     """``must be between <low> and <high>, got <value>`` from the field's own ``ge``/``le`` bounds."""
+    low, high = _bounds(loc)
+    if low is not None and high is not None:
+        return f"must be between {low} and {high}, got {value}"
+    if low is not None:
+        return f"must be at least {low}, got {value}"
+    return f"must be at most {high}, got {value}"
+
+
+def _bounds(loc: Path) -> tuple[Any, Any]:
+    """The lowest and highest value the field at ``loc`` allows (None where it sets no bound)."""
     low = high = None
     field = _field_info(EnvironmentConfig, loc)
     for constraint in field.metadata if field is not None else ():
@@ -166,11 +243,7 @@ def _bounds_message(loc: Path, value: Any) -> str:
             low = f"more than {constraint.gt}"
         if getattr(constraint, "lt", None) is not None:
             high = f"less than {constraint.lt}"
-    if low is not None and high is not None:
-        return f"must be between {low} and {high}, got {value}"
-    if low is not None:
-        return f"must be at least {low}, got {value}"
-    return f"must be at most {high}, got {value}"
+    return low, high
 
 
 def _field_info(model: Any, loc: Path) -> Any:

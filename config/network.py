@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -13,6 +14,13 @@ from .errors import FieldError, format_path
 NatStrategy = Literal["none", "single", "per_az"]
 InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "ssm", "ssmmessages", "kms"]
 SUBNET_TIERS = ("public", "private_app", "private_data")
+# No region has more than six availability zones (us-east-1 has a-f).
+MAX_AVAILABILITY_ZONES = 6
+# An AZ name is its region's name and a letter (eu-west-1a, cn-north-1b). Whether the region offers it
+# to the account is only known there: checked at plan time (modules/network.py).
+_AZ_NAME = re.compile(r"^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}[a-z]$")
+# An AZ ID (euw1-az1) names the same physical zone in every account; subnets here are placed by name.
+_AZ_ID = re.compile(r"^[a-z]{3,}\d+-az\d+$")
 
 
 class SubnetCidrs(Strict):
@@ -63,7 +71,10 @@ class NetworkConfig(Strict):
     """The VPC and its three subnet tiers."""
 
     vpc_cidr: str = Field(description="VPC IPv4 CIDR, /16 to /24.")
-    availability_zones: list[str] = Field(description="AZ names, at least 2; one subnet per tier in each.")
+    availability_zones: list[str] = Field(
+        description=f"AZ names of the environment's region (eu-west-1a), 2 to {MAX_AVAILABILITY_ZONES}; one subnet "
+        "per tier in each. Plans fail if the region does not offer one of them to the account."
+    )
     subnet_prefix_length: int | None = Field(
         default=None,
         description="Prefix length of carved subnets; VPC prefix + 4 (16 subnets) when unset.",
@@ -99,8 +110,26 @@ class NetworkConfig(Strict):
             raise FieldError(
                 f"needs at least 2 availability zones for high availability, got {len(value)}", value=value
             )
+        if len(value) > MAX_AVAILABILITY_ZONES:
+            raise FieldError(
+                f"must list at most {MAX_AVAILABILITY_ZONES} availability zones (no region has more), got {len(value)}",
+                value=value,
+            )
         if len(set(value)) != len(value):
             raise FieldError("lists an availability zone more than once", value=value)
+        for index, zone in enumerate(value):
+            if _AZ_ID.match(zone):
+                raise FieldError(
+                    "must be an availability zone name such as eu-west-1a, not an AZ ID: subnets are placed by name",
+                    path=(index,),
+                    value=zone,
+                )
+            if not _AZ_NAME.match(zone):
+                raise FieldError(
+                    "must be an availability zone name: the region's name and a letter, such as eu-west-1a",
+                    path=(index,),
+                    value=zone,
+                )
         return value
 
     @model_validator(mode="after")

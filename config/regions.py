@@ -45,3 +45,11 @@ def partition_of(region: str) -> str | None:
 def known_regions(partition: str = "aws") -> list[str]:
     """The regions of ``partition``, sorted."""
     return sorted(next((p.regions for p in partitions() if p.name == partition), frozenset()))
+
+
+def partition(region: str) -> str:
+    """The partition of a region the config has already validated (``arn:<partition>:...``)."""
+    found = partition_of(region)
+    if found is None:
+        raise ValueError(f"{region!r} is in no AWS partition; the config validates regions before they get here")
+    return found

@@ -5,7 +5,8 @@ Pure Python, no cdktf: the schema calls it at config load, the stack reads the r
 How a rule's priority is chosen
 ===============================
 Every routed service is one listener rule. A rule with ``rule_priority`` set keeps that number.
-Any other rule gets ``AUTO_FIRST + band * BAND_WIDTH + slot``, a function of that rule alone:
+Any other rule has a *home* number, ``AUTO_FIRST + band * BAND_WIDTH + slot``, a function of that
+rule alone, and gets it unless another rule claims it too:
 
 * ``band`` orders by specificity. Host-header rules come first (band 0-63), host-less rules after
   (band 64-127). Within each half, the band is ``64 - s`` where ``s`` is the rule's *minimum match
@@ -15,41 +16,64 @@ Any other rule gets ``AUTO_FIRST + band * BAND_WIDTH + slot``, a function of tha
   lower number = evaluated first.
 * ``slot`` is ``sha256(service name) mod BAND_WIDTH``: stable, spreads rules of one band apart.
 
+Collisions are resolved, not reported. Explicit priorities are taken first (two equal explicit
+ones are a load error). Then every home number wanted by exactly one automatic rule, and by no
+explicit priority, goes to that rule. Where several automatic rules share a home number, the one
+with the smallest full sha256 (then name) keeps it; the others, and any automatic rule whose home
+an explicit priority took, are *displaced*: in order of home number, then hash, each probes
+forward to the next number of its own band that no explicit priority, home and earlier displaced
+rule holds (wrapping to the band's first number). A band holds 382 rules; a full band is a load
+error.
+
 Why this is correct. If every path a pattern ``p`` matches is also matched by ``q`` (``p`` nested
 in ``q``), the shortest path of ``p`` matches ``q``, so ``len_min(p) >= len_min(q)``: a nested
-pattern never lands in a later band than the pattern containing it. Equal bands are the only case
-the slot decides, so after allocation every pair of rules that can match the same request is
-checked exactly (the patterns are compared as languages, not as strings):
+pattern never lands in a later band than the pattern containing it, and probing never leaves a
+band. Equal bands are the only case the slot (or probing) decides, so after allocation every pair
+of rules that can match the same request is checked exactly (the patterns are compared as
+languages, not as strings):
 
 * the same pattern (and overlapping hosts) in two services -> error (duplicate);
 * ``p`` strictly nested in ``q`` but ``p``'s rule not first -> error naming both and how to fix it;
 * overlapping but not nested, same band, both automatic -> error with an example path: which one
-  should win is a choice only the author can make (``rule_priority``).
+  should win is a choice only the author can make (``rule_priority``). Ordering them by slot would
+  load, but the winner would be an accident of two hashes, and a displaced rule's number can move
+  when services are added, so the winner could change in a later, unrelated change.
 
 So a config either loads with every more specific pattern ahead of every pattern it overlaps, or
 fails to load saying why. Nothing is silently shadowed.
 
-Why adding a service never renumbers another. A rule's automatic priority depends only on its own
-name, host headers and patterns, never on the other rules. Two rules landing on the same number is
-a load error that names a free priority for the newcomer, instead of moving one of them: no scheme
-can both resolve such a collision automatically and promise that the incumbent keeps its number
-(with ``{A}`` and ``{B}`` each alone on slot ``s``, ``{A, B}`` must move one of them, and either one
-was "existing" in some history). With 382 slots per band this is rare (about 1 in 382 per pair of
-rules in the same band), and the fix is one line.
+Only the pairs that can overlap are compared: a pattern matches only strings that start with its
+literal prefix (the part before its first wildcard), and a host only names that end with its
+literal suffix, so two cells can share a request only if one prefix starts the other and one
+suffix ends the other. The cells are indexed on both (``candidate_pairs``), which keeps the check
+near-linear: 200 services with disjoint patterns need no comparison at all.
+
+What can move when a service is added. A rule that holds its home number alone keeps it; nothing
+another rule does can take it, except an explicit ``rule_priority`` set to that very number. What
+can change is confined to a collision: when a newcomer's home number is the home of an existing
+rule, the one with the larger hash moves to the next free number of the band (with ``{A}`` and
+``{B}`` each alone on slot ``s``, ``{A, B}`` must move one of them, and which one was "existing"
+is history the config does not have), and a displaced rule moves again if a newcomer's home is
+the number it probed to. Removing a service can likewise let a displaced rule move back. With 382
+slots per band this is rare (about 1 in 382 per pair of rules in the same band). It is safe for a
+listener: a changed ``priority`` of ``aws_lb_listener_rule`` is updated in place (the AWS provider
+calls SetRulePriorities, it is not ForceNew), so the rule is never deleted or recreated; and a
+move stays inside its band, so it never passes a rule of another specificity, while rules that
+overlap within a band are ordered by the check above before and after.
 
 Explicit priorities: 1-50000; ``1..AUTO_FIRST-1`` never clash with an automatic priority and are
-evaluated before all of them; a clash with another rule is a load error; explicit rules still get
-the nesting check above.
+evaluated before all of them; an explicit priority inside the automatic range displaces the
+automatic rule whose home it is; explicit rules still get the nesting check above.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import product
+from functools import lru_cache
 
 from .errors import FieldError
 
@@ -161,6 +185,7 @@ def check_priority(value: int) -> int:
 
 _STAR = "*"
 _ONE = "?"
+_WILDCARD = re.compile(r"[*?]")
 
 
 def canonical_path(pattern: str) -> str:
@@ -242,14 +267,28 @@ def matches(pattern: str, text: str) -> bool:
     return len(pattern) in states
 
 
+# Cached: the same few patterns meet many others, and every load of an environment asks again.
+@lru_cache(maxsize=16_384)
 def overlap_example(a: str, b: str) -> str | None:
     """A shortest string both patterns match, or None when they are disjoint."""
     return _search(a, b, lambda in_a, in_b: in_a and in_b)
 
 
+@lru_cache(maxsize=16_384)
 def is_subset(a: str, b: str) -> bool:
     """Whether every string ``a`` matches is also matched by ``b``."""
     return _search(a, b, lambda in_a, in_b: in_a and not in_b) is None
+
+
+def literal_prefix(pattern: str) -> str:
+    """The part before the first wildcard: every string the pattern matches starts with it."""
+    match = _WILDCARD.search(pattern)
+    return pattern if match is None else pattern[: match.start()]
+
+
+def literal_suffix(pattern: str) -> str:
+    """The part after the last wildcard: every string the pattern matches ends with it."""
+    return literal_prefix(pattern[::-1])[::-1]
 
 
 # --- rules and priorities --------------------------------------------------------------------
@@ -289,65 +328,160 @@ def band(route: Route) -> int:
     return host_tier * SPECIFICITY_CAP + (SPECIFICITY_CAP - specificity(route))
 
 
-def automatic_priority(route: Route) -> int:
-    """The priority a rule gets without ``rule_priority``; depends on this rule only."""
-    slot = int(hashlib.sha256(route.service.encode()).hexdigest(), 16) % BAND_WIDTH
-    return AUTO_FIRST + band(route) * BAND_WIDTH + slot
+def _hash(route: Route) -> int:
+    return int.from_bytes(hashlib.sha256(route.service.encode()).digest(), "big")
+
+
+def home_priority(route: Route) -> int:
+    """The priority an automatic rule gets unless another rule claims it too; depends on this rule only."""
+    return AUTO_FIRST + band(route) * BAND_WIDTH + _hash(route) % BAND_WIDTH
 
 
 def allocate_priorities(routes: Sequence[Route]) -> dict[str, int]:
     """Priority per service; FieldError (path relative to the services map) when impossible."""
     ordered = sorted(routes, key=lambda r: r.service)
-    priorities = {r.service: r.priority if r.priority is not None else automatic_priority(r) for r in ordered}
-    _check_clashes(ordered, priorities)
+    priorities = _assign(ordered)
     _check_order(ordered, priorities)
     return priorities
 
 
-def _check_clashes(routes: Sequence[Route], priorities: Mapping[str, int]) -> None:
-    owner: dict[int, Route] = {}
-    # Automatic rules claim their numbers first, so a clash with an explicit priority is reported
-    # at the explicit one (the number someone chose), and two automatic ones at the later name.
-    for route in sorted(routes, key=lambda r: (r.priority is not None, r.service)):
-        number = priorities[route.service]
-        other = owner.get(number)
-        if other is None:
-            owner[number] = route
-            continue
+def moves_first(routes: Sequence[Route], priorities: Mapping[str, int]) -> dict[str, list[str]]:
+    """For each service, the services whose rules must be applied before its own: those that may hold
+    its number in the state being changed. Listener rules cannot share a priority even for a moment,
+    and Terraform orders nothing between one rule's create (or move) and another's move by itself
+    (PriorityInUse otherwise). A displaced rule took the first free number after its home, so every
+    number from its home up to (not including) its own is held by a rule it may have sat on before,
+    with fewer services: each of those rules waits for it. Edges that would close a cycle (possible
+    only where a nearly full band wraps) are left out. Empty for every rule when nothing is
+    displaced: all rules of the environments."""
+    holder = {number: service for service, number in priorities.items()}
+    after: dict[str, set[str]] = {route.service: set() for route in routes}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in after[todo.pop()]:
+                if nxt == goal:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
+
+    for route in sorted(routes, key=lambda r: r.service):
         if route.priority is not None:
-            kind = "rule priority" if other.priority is not None else "automatic rule priority"
+            continue
+        home, first = home_priority(route), AUTO_FIRST + band(route) * BAND_WIDTH
+        for offset in range((priorities[route.service] - home) % BAND_WIDTH):
+            waiting = holder.get(first + (home - first + offset) % BAND_WIDTH)
+            if waiting is not None and not reaches(route.service, waiting):
+                after[waiting].add(route.service)
+    return {service: sorted(waits) for service, waits in after.items()}
+
+
+def _assign(routes: Sequence[Route]) -> dict[str, int]:
+    """Explicit priorities, then uncontested homes, then displaced rules probing (module docstring)."""
+    owner: dict[int, Route] = {}
+    for route in routes:  # sorted by name: a clash is reported at the later name
+        if route.priority is None:
+            continue
+        other = owner.get(route.priority)
+        if other is not None:
             raise FieldError(
-                f"is also the {kind} of services.{other.service}; each listener rule needs its own "
-                f"(1-{AUTO_FIRST - 1} never clash with automatic priorities)",
+                f"is also the rule priority of services.{other.service}; each listener rule needs its own "
+                f"(or leave it unset for an automatic one)",
                 path=(route.service, "rule_priority"),
-                value=number,
+                value=route.priority,
             )
-        free = _free_in_band(route, set(priorities.values()))
-        raise FieldError(
-            f"the automatic listener-rule priority {number} of services.{route.service} is already taken by "
-            f"services.{other.service}; set rule_priority = {free} on the service you are adding "
-            f"(or any free value 1-{AUTO_FIRST - 1})",
-            path=(route.service, "rule_priority"),
-            value=None,
-        )
+        owner[route.priority] = route
+    contenders: dict[int, list[Route]] = defaultdict(list)
+    for route in routes:
+        if route.priority is None:
+            contenders[home_priority(route)].append(route)
+    displaced: list[Route] = []
+    for home, group in contenders.items():
+        group.sort(key=lambda r: (_hash(r), r.service))
+        if home not in owner:
+            owner[home] = group.pop(0)
+        displaced.extend(group)
+    for route in sorted(displaced, key=lambda r: (home_priority(r), _hash(r), r.service)):
+        owner[_probe(route, owner)] = route
+    number = {route.service: n for n, route in owner.items()}
+    return {route.service: number[route.service] for route in routes}
 
 
-def _free_in_band(route: Route, taken: set[int]) -> int:
+def _probe(route: Route, owner: Mapping[int, Route]) -> int:
+    """The next number after ``route``'s home that nobody holds, inside its band."""
     first = AUTO_FIRST + band(route) * BAND_WIDTH
-    start = automatic_priority(route)
+    home = home_priority(route)
     for offset in range(1, BAND_WIDTH):
-        candidate = first + (start - first + offset) % BAND_WIDTH
-        if candidate not in taken:
+        candidate = first + (home - first + offset) % BAND_WIDTH
+        if candidate not in owner:
             return candidate
-    return next(n for n in range(PRIORITY_MIN, AUTO_FIRST) if n not in taken)
+    raise FieldError(
+        f"no automatic listener-rule priority is left: all {BAND_WIDTH} numbers for rules as specific as this "
+        f"one ({first}-{first + BAND_WIDTH - 1}) are taken; set rule_priority on this service",
+        path=(route.service, "rule_priority"),
+        value=None,
+    )
+
+
+def candidate_pairs(routes: Sequence[Route]) -> list[tuple[int, int, int, int]]:
+    """Every ``(i, a, j, b)``, ``i < j``, where cell ``a`` of ``routes[i]`` and cell ``b`` of ``routes[j]``
+    may match one request, in the order of the pairwise loop it replaces; the pairs that cannot (see
+    the module docstring) are left out."""
+    return _candidate_pairs([_cells(route) for route in routes])
+
+
+def _candidate_pairs(cells: Sequence[Sequence[_Cell]]) -> list[tuple[int, int, int, int]]:
+    # Cells are visited by ascending length of their path's literal prefix, so a cell can only
+    # overlap an earlier one whose prefix starts its own: found by looking up each of its prefixes.
+    # Among those, hosts are matched by literal suffix, in both directions (_HostIndex).
+    keyed = sorted(
+        (
+            (literal_prefix(cell.path), literal_suffix(cell.host), i, a)
+            for i, row in enumerate(cells)
+            for a, cell in enumerate(row)
+        ),
+        key=lambda key: len(key[0]),
+    )
+    by_prefix: dict[str, _HostIndex] = {}
+    pairs: list[tuple[int, int, int, int]] = []
+    for prefix, suffix, i, a in keyed:
+        for length in range(len(prefix) + 1):
+            index = by_prefix.get(prefix[:length])
+            if index is None:
+                continue
+            for j, b in index.comparable(suffix):
+                if j != i:
+                    pairs.append((i, a, j, b) if i < j else (j, b, i, a))
+        by_prefix.setdefault(prefix, _HostIndex()).add((i, a), suffix)
+    return sorted(pairs, key=lambda pair: (pair[0], pair[2], pair[1], pair[3]))
+
+
+class _HostIndex:
+    """Cells by the literal suffix of their host: which ones end with, or are ended by, a given suffix."""
+
+    def __init__(self) -> None:
+        self._exact: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self._longer: dict[str, list[tuple[int, int]]] = defaultdict(list)  # keyed by each proper suffix
+
+    def add(self, cell: tuple[int, int], suffix: str) -> None:
+        self._exact[suffix].append(cell)
+        for start in range(1, len(suffix) + 1):
+            self._longer[suffix[start:]].append(cell)
+
+    def comparable(self, suffix: str) -> list[tuple[int, int]]:
+        found = list(self._longer.get(suffix, ()))
+        for start in range(len(suffix) + 1):
+            found.extend(self._exact.get(suffix[start:], ()))
+        return found
 
 
 def _check_order(routes: Sequence[Route], priorities: Mapping[str, int]) -> None:
-    cells = {r.service: _cells(r) for r in routes}
-    for index, first in enumerate(routes):
-        for second in routes[index + 1 :]:
-            for a, b in product(cells[first.service], cells[second.service]):
-                _check_pair(first, a, second, b, priorities)
+    cells = [_cells(r) for r in routes]
+    for i, a, j, b in _candidate_pairs(cells):
+        _check_pair(routes[i], cells[i][a], routes[j], cells[j][b], priorities)
 
 
 def _check_pair(ra: Route, a: _Cell, rb: Route, b: _Cell, priorities: Mapping[str, int]) -> None:

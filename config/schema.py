@@ -9,30 +9,36 @@ less (dev) says so explicitly in its own file, with a comment. Every model forbi
 
 from __future__ import annotations
 
+import functools
+import inspect
+import ipaddress
 import re
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
 
-from . import api_constraints, routing
-from .backends import BackendConfig, LocalBackendConfig
-from .base import Strict, match_pattern, valid_region
+from . import routing
+from .account import AccountConfig, account_role_partition
+from .backends import BackendConfig, LocalBackendConfig, state_role_partition
+from .base import Strict, match_pattern, valid_region, valid_tags
 from .beanstalk import BeanstalkConfig, check_beanstalk_choice
 from .cache import CacheConfig
-from .cluster import ComputeConfig
+from .cluster import ComputeConfig, check_exec
 from .data_access import check_data_access
-from .database import DatabaseConfig, check_connections_alarm
-from .errors import FieldError
-from .frontend import FrontendConfig, check_frontend_origin
+from .database import DatabaseConfig
+from .errors import FieldError, Path, format_path, raise_all
+from .frontend import CLOUDFRONT_REGION, FrontendConfig, check_frontend_origin
 from .kms import EncryptionConfig
 from .load_balancer import AlbConfig
 from .monitoring import MonitoringConfig
 from .network import NetworkConfig
+from .regions import partition_of
 from .secrets import SecretsConfig
 from .security_groups import SecurityGroupsConfig
 from .service import ServiceConfig
 from .waf import WafConfig
 
-RESERVED_TAG_KEYS = ("project", "environment", "managed-by")
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9]*$")
 _SERVICE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
@@ -53,8 +59,16 @@ class EnvironmentConfig(Strict):
     environment: str = Field(
         description=f"Environment slug, lowercase letters/digits, at most {ENVIRONMENT_MAX} characters."
     )
-    region: str = Field(description="AWS region, e.g. eu-west-1.")
+    region: str = Field(
+        description="AWS region of any partition, e.g. eu-west-1, cn-north-1 or us-gov-west-1 (the regions botocore's "
+        "endpoint data lists)."
+    )
     tags: dict[str, str] = Field(default_factory=dict, description="Extra default tags on every resource.")
+    account: AccountConfig | None = Field(
+        default=None,
+        description="The environment's AWS account (and the role to assume in it). Unset: no account guard; Terraform "
+        "works in whatever account its credentials are for.",
+    )
     backend: BackendConfig = Field(default_factory=LocalBackendConfig, description="Where Terraform keeps state.")
     network: NetworkConfig
     services: dict[str, ServiceConfig] = Field(default_factory=dict, description="Services keyed by name.")
@@ -108,17 +122,7 @@ class EnvironmentConfig(Strict):
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, tag_value in value.items():
-            if key in RESERVED_TAG_KEYS:
-                raise FieldError(
-                    f"is set by the platform ({', '.join(RESERVED_TAG_KEYS)}); remove it", path=(key,), value=tag_value
-                )
-        # Default tags reach every resource: checked against the tag constraints of every AWS API the
-        # stacks call (botocore's models), at load, not at apply.
-        problems = api_constraints.check_tags(value)
-        if problems:
-            raise FieldError("AWS would refuse " + "; ".join(problems), value=dict(value))
-        return value
+        return valid_tags(value)
 
     @field_validator("services")
     @classmethod
@@ -140,47 +144,19 @@ class EnvironmentConfig(Strict):
         return value
 
     @model_validator(mode="after")
-    def _data_access(self) -> EnvironmentConfig:
-        check_data_access(self.services, self.database, self.cache)
-        return self
-
-    @model_validator(mode="after")
-    def _edge(self) -> EnvironmentConfig:
-        check_beanstalk_choice(self.compute.kind, self.beanstalk, self.database, self.cache, list(self.services))
-        check_frontend_origin(self.frontend, self.alb.certificate_arn)
-        return self
-
-    @model_validator(mode="after")
-    def _connections_alarm(self) -> EnvironmentConfig:
-        check_connections_alarm(self.database, monitoring_enabled=self.monitoring.enabled)
-        return self
-
-    @model_validator(mode="after")
-    def _certificate_in_region(self) -> EnvironmentConfig:
-        region = self.alb.certificate_region
-        if region is not None and region != self.region:
-            raise FieldError(
-                f"must be an ACM certificate in the environment's region {self.region} (an ALB can only use "
-                f"certificates from its own region), got one in {region}",
-                path=("alb", "certificate_arn"),
-                value=self.alb.certificate_arn,
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _azs_in_region(self) -> EnvironmentConfig:
-        for index, zone in enumerate(self.network.availability_zones):
-            if not re.fullmatch(re.escape(self.region) + r"[a-z]", zone):
-                raise FieldError(
-                    f"must be an availability zone of {self.region}, like {self.region}a",
-                    path=("network", "availability_zones", index),
-                    value=zone,
-                )
+    def _across_tables(self) -> EnvironmentConfig:
+        # One validator for every check across tables, so each run reports all their problems.
+        raise_all(problems_across_tables({name: getattr(self, name) for name in type(self).model_fields}))
         return self
 
     def listener_rule_priorities(self) -> dict[str, int]:
         """Listener-rule priority of every service (explicit or allocated, see config/routing.py)."""
         return routing.allocate_priorities(_routes(self.services))
+
+    def listener_rules_moved_first(self) -> dict[str, list[str]]:
+        """Per service, the services whose rules move off its number before its rule is applied."""
+        routes = _routes(self.services)
+        return routing.moves_first(routes, routing.allocate_priorities(routes))
 
     @property
     def stack_name(self) -> str:
@@ -193,3 +169,341 @@ def _routes(services: dict[str, ServiceConfig]) -> list[routing.Route]:
         routing.Route(name, tuple(s.path_patterns), tuple(s.host_headers), s.rule_priority)
         for name, s in services.items()
     ]
+
+
+# --- checks across tables ----------------------------------------------------------------------
+#
+# Each check is a function of the top-level tables it reads, named by its parameters, and returns
+# every problem it finds, with paths from the top of the file. EnvironmentConfig runs them all once
+# every table is valid. When some table is not, the loader still runs each check whose tables all
+# are (valid_tables): one run reports every problem it can, and nothing is checked against a table
+# that failed (or against the default standing in for it).
+
+Problems = list[FieldError]
+
+
+def _caught(check: Callable[[], None]) -> Problems:
+    """A check written to raise its one problem, as a list."""
+    try:
+        check()
+    except FieldError as error:
+        return [error]
+    return []
+
+
+def _data_access(
+    services: dict[str, ServiceConfig], database: DatabaseConfig | None, cache: CacheConfig | None
+) -> Problems:
+    return _caught(lambda: check_data_access(services, database, cache))
+
+
+def _compute_choice(
+    compute: ComputeConfig,
+    beanstalk: BeanstalkConfig | None,
+    database: DatabaseConfig | None,
+    cache: CacheConfig | None,
+    services: dict[str, ServiceConfig],
+) -> Problems:
+    return _caught(lambda: check_beanstalk_choice(compute.kind, beanstalk, database, cache, list(services)))
+
+
+def _frontend_origin(frontend: FrontendConfig, alb: AlbConfig) -> Problems:
+    return _caught(lambda: check_frontend_origin(frontend, alb.certificate_arn))
+
+
+def _certificate_in_region(region: str, alb: AlbConfig) -> Problems:
+    found = alb.certificate_region
+    if found is None or found == region:
+        return []
+    return [
+        FieldError(
+            f"must be an ACM certificate in the environment's region {region} (an ALB can only use "
+            f"certificates from its own region), got one in {found}",
+            path=("alb", "certificate_arn"),
+            value=alb.certificate_arn,
+        )
+    ]
+
+
+def _azs_in_region(region: str, network: NetworkConfig) -> Problems:
+    return [
+        FieldError(
+            f"must be an availability zone of {region}, like {region}a",
+            path=("network", "availability_zones", index),
+            value=zone,
+        )
+        for index, zone in enumerate(network.availability_zones)
+        if not re.fullmatch(re.escape(region) + r"[a-z]", zone)
+    ]
+
+
+def _cloudfront_waf_in_partition(region: str, waf: WafConfig, frontend: FrontendConfig) -> Problems:
+    partition = partition_of(region)
+    if partition in (None, "aws") or not (waf.enabled and frontend.enabled and frontend.web_acl_arn is None):
+        return []
+    return [
+        FieldError(
+            f"would create a CLOUDFRONT-scoped web ACL in {CLOUDFRONT_REGION}, which partition {partition} "
+            f"({region}) does not have: AWS WAF is regional only there. Set frontend.enabled = false, name an "
+            "existing ACL in frontend.web_acl_arn, or set waf.enabled = false",
+            path=("waf", "enabled"),
+            value=True,
+        )
+    ]
+
+
+def _some_service(compute: ComputeConfig, services: dict[str, ServiceConfig]) -> Problems:
+    if compute.kind != "fargate" or services:
+        return []
+    return [
+        FieldError(
+            "declares no service: with compute.kind = 'fargate' the cluster and the load balancer exist to run "
+            "[services.<name>] tables and would serve nothing; add one (a [services.<name>] table with its "
+            "container_port), or run a docker-compose bundle with compute.kind = 'beanstalk'",
+            path=("services",),
+            value={},
+        )
+    ]
+
+
+# Without NAT, a Fargate task reaches AWS only through VPC endpoints: these, to pull its image and ship
+# its logs (the S3 gateway endpoint serves the image layers).
+NAT_FREE_ENDPOINTS = {"ecr.api": "pull images", "ecr.dkr": "pull images", "logs": "ship container logs"}
+
+
+def _egress_without_nat(
+    network: NetworkConfig,
+    compute: ComputeConfig,
+    services: dict[str, ServiceConfig],
+    database: DatabaseConfig | None,
+    cache: CacheConfig | None,
+) -> Problems:
+    if network.nat != "none":
+        return []
+    if compute.kind == "beanstalk":
+        return [
+            FieldError(
+                "must be 'single' or 'per_az' with compute.kind = 'beanstalk': its instances talk to Elastic "
+                "Beanstalk, CloudFormation and Auto Scaling endpoints that network.endpoints does not offer",
+                path=("network", "nat"),
+                value="none",
+            )
+        ]
+    if not services:
+        return []
+    wanted = dict(NAT_FREE_ENDPOINTS)
+    for name, service in services.items():
+        references = service.task.secrets.values()
+        access = service.data_access
+        if (
+            any(":secretsmanager:" in arn for arn in references)
+            or (access.uses_database and database is not None and not database.iam_auth)
+            or (access.uses_cache and cache is not None and cache.auth == "token")
+        ):
+            wanted.setdefault("secretsmanager", f"read the secrets of {name}")
+        if any(":ssm:" in arn for arn in references):
+            wanted.setdefault("ssm", f"read the parameters of {name}")
+        if compute.exec.on_for(service.task):
+            wanted.setdefault("ssmmessages", f"open ECS Exec sessions into {name}")
+            wanted.setdefault("kms", f"encrypt the ECS Exec sessions into {name}")
+    endpoints = network.endpoints
+    missing = [endpoint for endpoint in wanted if endpoint not in endpoints.interface]
+    problems: Problems = []
+    if missing:
+        why = "; ".join(f"{endpoint} to {wanted[endpoint]}" for endpoint in missing)
+        problems.append(
+            FieldError(
+                f"must include {', '.join(missing)} with network.nat = 'none', or tasks cannot start: without NAT "
+                f"they reach AWS only through these ({why}); add them or set network.nat = 'single'",
+                path=("network", "endpoints", "interface"),
+                value=list(endpoints.interface),
+            )
+        )
+    if not endpoints.s3_gateway:
+        problems.append(
+            FieldError(
+                "must be true with network.nat = 'none': ECR serves image layers from S3, so without it (or NAT) "
+                "tasks cannot pull their images",
+                path=("network", "endpoints", "s3_gateway"),
+                value=False,
+            )
+        )
+    return problems
+
+
+def _api_origin_reachable(frontend: FrontendConfig, alb: AlbConfig, compute: ComputeConfig) -> Problems:
+    # With Beanstalk, /api/* goes to Beanstalk's own load balancer, which [alb] does not describe.
+    if not (frontend.enabled and frontend.api_origin and compute.kind == "fargate"):
+        return []
+    if alb.internal:
+        return [
+            FieldError(
+                "routes /api/* to the load balancer, but alb.internal = true keeps it out of CloudFront's reach "
+                "(CloudFront connects to an origin over the internet): set alb.internal = false or api_origin = false",
+                path=("frontend", "api_origin"),
+                value=True,
+            )
+        ]
+    cidrs = alb.ingress_cidrs
+    if cidrs is None or _whole_internet(cidrs):
+        return []
+    return [
+        FieldError(
+            "must admit 0.0.0.0/0 while frontend.api_origin = true: CloudFront reaches the load balancer from its "
+            "origin-facing address ranges, dozens of public ranges AWS changes over time that a CIDR list cannot "
+            "follow; allow 0.0.0.0/0 (WAF still filters requests) or set frontend.api_origin = false",
+            path=("alb", "ingress_cidrs"),
+            value=list(cidrs),
+        )
+    ]
+
+
+def _whole_internet(cidrs: Collection[str]) -> bool:
+    networks = ipaddress.collapse_addresses(ipaddress.IPv4Network(cidr) for cidr in cidrs)
+    return any(network.prefixlen == 0 for network in networks)
+
+
+# [compute] settings of the ECS cluster, which compute.kind = "beanstalk" does not build.
+FARGATE_ONLY_SETTINGS = ("container_insights", "capacity_provider_strategy", "log_kms_key_arn", "exec")
+
+
+def _fargate_settings(compute: ComputeConfig) -> Problems:
+    if compute.kind != "beanstalk":
+        return []
+    return [
+        _unused(path, value, "compute.kind is 'beanstalk', which builds no ECS cluster", "set compute.kind = 'fargate'")
+        for name in FARGATE_ONLY_SETTINGS
+        if name in compute.model_fields_set
+        for path, value in _settings_in(getattr(compute, name), ("compute", name))
+    ]
+
+
+def _beanstalk_database_user(beanstalk: BeanstalkConfig | None, database: DatabaseConfig | None) -> Problems:
+    if beanstalk is None or "database_user" not in beanstalk.model_fields_set:
+        return []
+    if database is None:
+        because = "there is no [database]"
+    elif not database.iam_auth:
+        because = "database.iam_auth is false, so the instances sign in as the master user"
+    else:
+        return []
+    return [_unused(("beanstalk", "database_user"), beanstalk.database_user, because, "use IAM database auth")]
+
+
+CROSS_TABLE_CHECKS: tuple[Callable[..., Problems], ...] = (
+    _data_access,
+    _compute_choice,
+    _frontend_origin,
+    _certificate_in_region,
+    _azs_in_region,
+    _cloudfront_waf_in_partition,
+    _some_service,
+    _egress_without_nat,
+    check_exec,
+    _api_origin_reachable,
+    _fargate_settings,
+    _beanstalk_database_user,
+    account_role_partition,
+    state_role_partition,
+)
+
+
+def problems_across_tables(tables: Mapping[str, Any]) -> Problems:
+    """Every problem of the checks across tables whose tables are all in ``tables`` (validated
+    top-level values by key), and of the settings a switch turns off (in any table given)."""
+    problems: Problems = []
+    for name, value in tables.items():
+        problems += _unused_while_off(value, (name,))
+    monitoring = tables.get("monitoring")
+    if isinstance(monitoring, MonitoringConfig) and not monitoring.enabled:
+        for name, value in tables.items():
+            problems += _alarms_while_unmonitored(value, (name,))
+    for check in CROSS_TABLE_CHECKS:
+        needs = list(inspect.signature(check).parameters)
+        if all(name in tables for name in needs):
+            problems += check(**{name: tables[name] for name in needs})
+    return problems
+
+
+def valid_tables(data: Mapping[str, Any], failed: Collection[str]) -> dict[str, Any]:
+    """The validated value of every top-level key of ``data`` not in ``failed`` (keys whose validation
+    failed), defaults included: what the checks across tables may look at."""
+    tables: dict[str, Any] = {}
+    for name, field in EnvironmentConfig.model_fields.items():
+        if name in failed:
+            continue
+        if name in data:
+            tables[name] = _adapter(name).validate_python(data[name])
+        elif not field.is_required():
+            tables[name] = field.get_default(call_default_factory=True)
+    return tables
+
+
+@functools.cache
+def _adapter(name: str) -> TypeAdapter[Any]:
+    field = EnvironmentConfig.model_fields[name]
+    constraints = [*field.metadata, *([Field(discriminator=field.discriminator)] if field.discriminator else [])]
+    annotation: Any = Annotated[(field.annotation, *constraints)] if constraints else field.annotation
+    return TypeAdapter(annotation)
+
+
+# --- settings nothing uses ----------------------------------------------------------------------
+#
+# A table's ``enabled = false`` turns its feature off, and with it every other setting of the table;
+# a block's ``alarms`` table matters only with monitoring on. Such a setting given in the file is an
+# error (it looks effective and is not). Only settings the file gives count (pydantic's
+# model_fields_set), never defaults.
+
+
+def _unused(path: Path, value: Any, because: str, fix: str) -> FieldError:
+    return FieldError(f"is set but {because}, so nothing uses it: remove it or {fix}", path=path, value=value)
+
+
+def _settings_in(value: Any, path: Path) -> Iterator[tuple[Path, Any]]:
+    """Each setting the file gives at or under ``path``, by path."""
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            if name in value.model_fields_set:
+                yield from _settings_in(getattr(value, name), (*path, name))
+    elif isinstance(value, dict) and value and all(isinstance(item, BaseModel) for item in value.values()):
+        for key, item in value.items():
+            yield from _settings_in(item, (*path, key))
+    else:
+        yield path, value
+
+
+def _given(value: Any, path: Path) -> Iterator[tuple[Path, Any]]:
+    """The tables, and tables keyed by name, the file gives under ``value``, by path."""
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            if name in value.model_fields_set:
+                yield (*path, name), getattr(value, name)
+    elif isinstance(value, dict):
+        yield from (((*path, key), item) for key, item in value.items() if isinstance(item, BaseModel))
+
+
+def _unused_while_off(value: Any, path: Path) -> Problems:
+    if isinstance(value, BaseModel) and "enabled" in type(value).model_fields and value.enabled is False:  # type: ignore[attr-defined]
+        switch = format_path((*path, "enabled"))
+        return [
+            _unused(leaf, setting, f"{switch} is false", f"set {switch} = true")
+            for name in type(value).model_fields
+            if name != "enabled" and name in value.model_fields_set
+            for leaf, setting in _settings_in(getattr(value, name), (*path, name))
+        ]
+    return [problem for child, item in _given(value, path) for problem in _unused_while_off(item, child)]
+
+
+def _alarms_while_unmonitored(value: Any, path: Path) -> Problems:
+    problems: Problems = []
+    for child, item in _given(value, path):
+        if isinstance(value, BaseModel) and child[-1] == "alarms":
+            problems += [
+                _unused(
+                    leaf, setting, "monitoring.enabled is false (no alarm is created)", "set monitoring.enabled = true"
+                )
+                for leaf, setting in _settings_in(item, child)
+            ]
+        else:
+            problems += _alarms_while_unmonitored(item, child)
+    return problems

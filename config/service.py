@@ -15,7 +15,6 @@ from pydantic import Field, field_validator, model_validator
 
 from . import routing
 from .base import (
-    SECRET_LOOKING,
     SECRETS_MANAGER_ARN,
     SSM_PARAMETER_ARN,
     VARIABLE_NAME,
@@ -25,9 +24,12 @@ from .base import (
     valid_retention,
     valid_url_path,
 )
+from .credentials import REDACTED, SECRET_NAME, credential_shape, redaction_note
 from .data_access import ServiceDataAccess
-from .errors import FieldError
+from .errors import FieldError, raise_all
 
+# ECS's quota of tasks per service (not adjustable): the ceiling of every task count.
+MAX_TASKS_PER_SERVICE = 5000
 # Valid Fargate task sizes: cpu units -> allowed memory in MiB.
 FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -44,6 +46,11 @@ _SECRETS_MANAGER_ARN = re.compile(rf"^{SECRETS_MANAGER_ARN}(?::[^:]*:[^:]*:[^:]*
 # A Docker tag; the Terraform variable a pipeline passes the tag in is validated with it too.
 IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 _IMAGE_TAG = re.compile(IMAGE_TAG_PATTERN)
+
+
+def _looks_secret(name: str, value: str) -> bool:
+    """Whether a plain variable's name or value looks like a secret: its value is then never shown."""
+    return bool(SECRET_NAME.search(name.replace("-", "_"))) or credential_shape(value) is not None
 
 
 def allowed_memory_text(cpu: int) -> str:
@@ -96,7 +103,9 @@ class ServiceTaskConfig(Strict):
     """What one service runs: the Fargate task size, image, settings and logs (``[services.<name>.task]``)."""
 
     cpu: int = Field(default=256, description="Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384.")
-    memory_mib: int = Field(default=512, description="Task memory in MiB; the allowed values depend on cpu.")
+    memory_mib: int = Field(
+        default=512, ge=512, le=122880, description="Task memory in MiB; the allowed values depend on cpu."
+    )
     cpu_architecture: Literal["X86_64", "ARM64"] = Field(
         default="X86_64", description="CPU architecture the image is built for; ARM64 (Graviton) costs ~20% less."
     )
@@ -107,7 +116,11 @@ class ServiceTaskConfig(Strict):
     )
     environment: dict[str, str] = Field(
         default_factory=dict,
-        description="Plain environment variables; never secrets (they are readable in the task definition).",
+        description="Plain environment variables; never secrets (they are readable in the task definition): a "
+        "name that ends like a credential (*_PASSWORD, *_PASS, *_PWD, *_SECRET, *_TOKEN, API_KEY, SECRET_KEY, "
+        "ACCESS_KEY, PRIVATE_KEY, ...) or a value shaped like one (a password inside a URL or a password= parameter, "
+        "an AWS access key id, a private key block, a JSON Web Token, GitHub/Slack/Stripe tokens) is refused: use "
+        "secrets.",
     )
     secrets: dict[str, str] = Field(
         default_factory=dict,
@@ -122,8 +135,12 @@ class ServiceTaskConfig(Strict):
         description="Health check the ECS agent runs inside the container; only the load balancer's target "
         "health check when unset.",
     )
-    enable_execute_command: bool = Field(
-        default=False, description="ECS Exec (shell into running tasks); off: no interactive access."
+    enable_execute_command: bool | None = Field(
+        default=None,
+        description="ECS Exec into this service's tasks (`make exec`). Unset: on when the environment offers it "
+        "(compute.exec.enabled) and the root filesystem is writable (readonly_root_filesystem = false), else off; "
+        "false: off even where the environment offers it; true: on, which needs compute.exec.enabled = true and "
+        "readonly_root_filesystem = false.",
     )
 
     @field_validator("cpu")
@@ -161,15 +178,33 @@ class ServiceTaskConfig(Strict):
     @field_validator("environment")
     @classmethod
     def _environment(cls, value: dict[str, str]) -> dict[str, str]:
+        problems: list[FieldError] = []
         for name, variable in value.items():
-            _variable_name(name, variable)
-            if SECRET_LOOKING.search(name):
-                raise FieldError(
-                    "looks like a secret; store it in Secrets Manager or SSM and reference it under secrets instead "
-                    "(environment values are readable by anyone who can describe the task definition)",
-                    path=(name,),
-                    value=variable,
+            try:
+                _variable_name(name, variable)
+            except FieldError as error:
+                problems.append(error)
+                continue
+            shape = credential_shape(variable)
+            if SECRET_NAME.search(name):
+                problems.append(
+                    FieldError(
+                        "looks like a secret; store it in Secrets Manager or SSM and reference it under secrets "
+                        "instead (environment values are readable by anyone who can describe the task definition)",
+                        path=(name,),
+                        value=REDACTED,
+                    )
                 )
+            elif shape is not None:
+                problems.append(
+                    FieldError(
+                        f"holds {shape}; environment values are readable by anyone who can describe the task "
+                        "definition: store the value in Secrets Manager or SSM and reference it under secrets",
+                        path=(name,),
+                        value=REDACTED,
+                    )
+                )
+        raise_all(problems)
         return value
 
     @field_validator("secrets")
@@ -181,9 +216,9 @@ class ServiceTaskConfig(Strict):
                 raise FieldError(
                     "must be the full ARN of a Secrets Manager secret "
                     "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>[:<json-key>::]) "
-                    "or of an SSM parameter (arn:aws:ssm:<region>:<account>:parameter/<name>)",
+                    "or of an SSM parameter (arn:aws:ssm:<region>:<account>:parameter/<name>)" + redaction_note(arn),
                     path=(name,),
-                    value=arn,
+                    value=arn if arn.startswith("arn:") else REDACTED,
                 )
         return value
 
@@ -203,7 +238,8 @@ class ServiceTaskConfig(Strict):
                 path=("secrets", both[0]),
                 value=self.secrets[both[0]],
             )
-        # The SSM agent ECS Exec injects crashes on a read-only root (aws/containers-roadmap #1359).
+        # The SSM agent ECS Exec injects crashes on a read-only root (aws/containers-roadmap #1359; the
+        # ECS Exec considerations in the ECS developer guide: a read-only root "isn't supported").
         if self.enable_execute_command and self.readonly_root_filesystem:
             raise FieldError(
                 "needs readonly_root_filesystem = false: the SSM agent ECS Exec injects writes to the container's "
@@ -219,7 +255,7 @@ def _variable_name(name: str, value: str) -> None:
         raise FieldError(
             "variable names must be letters, digits and underscores, not starting with a digit",
             path=(name,),
-            value=value,
+            value=REDACTED if _looks_secret(name, value) else value,
         )
 
 
@@ -238,7 +274,10 @@ class ServiceDeploymentConfig(Strict):
         default=100, ge=0, le=100, description="Tasks that must stay running during a deployment, % of desired."
     )
     maximum_percent: int = Field(
-        default=200, ge=100, description="Tasks that may run during a deployment, % of desired (at least 100)."
+        default=200,
+        ge=100,
+        le=1000,
+        description="Tasks that may run during a deployment, % of desired (at least 100; at most 1000, a sanity bound).",
     )
     health_check_grace_period_seconds: int = Field(
         default=60,
@@ -273,15 +312,26 @@ class ServiceScalingConfig(Strict):
     """How many tasks run (``[services.<name>.scaling]``): a fixed count, or target-tracking autoscaling."""
 
     desired_count: int = Field(
-        default=2, ge=0, description="Tasks to run; with autoscaling, the count at creation (kept within min..max)."
+        default=2,
+        ge=0,
+        le=MAX_TASKS_PER_SERVICE,
+        description="Tasks to run; with autoscaling, the count at creation (kept within min..max). At most "
+        f"{MAX_TASKS_PER_SERVICE}, ECS's quota of tasks per service.",
     )
     autoscaling: bool = Field(
         default=True, description="Target tracking on average CPU and on ALB requests per task; off: a fixed count."
     )
-    min_count: int = Field(default=2, ge=0, description="Fewest tasks autoscaling keeps.")
-    max_count: int = Field(default=4, ge=1, description="Most tasks autoscaling starts.")
+    min_count: int = Field(default=2, ge=0, le=MAX_TASKS_PER_SERVICE, description="Fewest tasks autoscaling keeps.")
+    max_count: int = Field(
+        default=4, ge=1, le=MAX_TASKS_PER_SERVICE, description="Most tasks autoscaling starts (ECS quota: 5000)."
+    )
     cpu_target_percent: int = Field(default=70, ge=1, le=100, description="Average CPU utilisation to hold, 1-100.")
-    requests_per_target: int = Field(default=1000, ge=1, description="ALB requests per task per minute to hold.")
+    requests_per_target: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="ALB requests per task per minute to hold (at most 1000000, a sanity bound).",
+    )
     scale_in_cooldown_seconds: int = Field(
         default=300, ge=0, le=3600, description="Wait after a scale-in before scaling in again."
     )
@@ -292,13 +342,17 @@ class ServiceScalingConfig(Strict):
     @model_validator(mode="after")
     def _counts(self) -> ServiceScalingConfig:
         if not self.autoscaling:
-            unused = [name for name in _AUTOSCALING_FIELDS if name in self.model_fields_set]
-            if unused:
-                raise FieldError(
-                    "is only used when autoscaling = true; remove it or turn autoscaling on",
-                    path=(unused[0],),
-                    value=getattr(self, unused[0]),
-                )
+            raise_all(
+                [
+                    FieldError(
+                        "is only used when autoscaling = true; remove it or turn autoscaling on",
+                        path=(name,),
+                        value=getattr(self, name),
+                    )
+                    for name in _AUTOSCALING_FIELDS
+                    if name in self.model_fields_set
+                ]
+            )
             return self
         if self.min_count > self.max_count:
             raise FieldError(f"must be at most max_count ({self.max_count})", path=("min_count",), value=self.min_count)
@@ -343,10 +397,14 @@ class TargetHealthCheckConfig(Strict):
 
     path: str = Field(default="/", description="Path requested on the container port; must answer 'matcher'.")
     matcher: str = Field(default="200", description="Healthy HTTP codes: '200', '200,204' or '200-299' (200-499).")
-    interval_seconds: int = Field(default=15, description="Seconds between checks, 5-300.")
-    timeout_seconds: int = Field(default=5, description="Seconds without answer that count as failed, 2-120.")
-    healthy_threshold: int = Field(default=3, description="Consecutive successes before a task gets traffic, 2-10.")
-    unhealthy_threshold: int = Field(default=3, description="Consecutive failures before a task loses traffic, 2-10.")
+    interval_seconds: int = Field(default=15, ge=5, le=300, description="Seconds between checks.")
+    timeout_seconds: int = Field(default=5, ge=2, le=120, description="Seconds without answer that count as failed.")
+    healthy_threshold: int = Field(
+        default=3, ge=2, le=10, description="Consecutive successes before a task gets traffic."
+    )
+    unhealthy_threshold: int = Field(
+        default=3, ge=2, le=10, description="Consecutive failures before a task loses traffic."
+    )
 
     @field_validator("path")
     @classmethod
@@ -362,16 +420,7 @@ class TargetHealthCheckConfig(Strict):
         return value
 
     @model_validator(mode="after")
-    def _ranges(self) -> TargetHealthCheckConfig:
-        for name, low, high in (
-            ("interval_seconds", 5, 300),
-            ("timeout_seconds", 2, 120),
-            ("healthy_threshold", 2, 10),
-            ("unhealthy_threshold", 2, 10),
-        ):
-            value = getattr(self, name)
-            if not low <= value <= high:
-                raise FieldError(f"must be between {low} and {high}, got {value}", path=(name,), value=value)
+    def _timeout(self) -> TargetHealthCheckConfig:
         if self.timeout_seconds >= self.interval_seconds:
             raise FieldError(
                 f"must be less than interval_seconds ({self.interval_seconds})",

@@ -35,6 +35,7 @@ from config.cache import CACHE_PORT, CacheConfig
 
 from .block import Alarm, AlarmPolicy, Block, DiagramNode, Naming, Signal, Statistic
 from .iam import Statement, allow, secret_read_statements
+from .network import instance_type_offerings, offered
 
 if TYPE_CHECKING:
     from .kms import PlatformKey
@@ -49,6 +50,7 @@ TOKEN_LENGTH = 64
 SERVICE_ACCESS_STRING = "on ~* +@all -@dangerous"
 # ElastiCache names a replication group's clusters <group id>-001, -002, ...
 MEMBER_CLUSTER_FORMAT = "{group}-{index:03d}"
+SUPPORTED_NODE_TYPES_BY_REGION = "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.SupportedTypes.html#CacheNodes.SupportedTypesByRegion"
 
 
 def parameter_group_family(engine: str, engine_version: str) -> str:
@@ -140,6 +142,15 @@ class Cache(Block):
     ) -> ElasticacheReplicationGroup:
         settings, group_id = self._settings, self.group_id
         snapshots = settings.snapshot_retention_days > 0
+        instance_type = settings.node_type.removeprefix("cache.")  # cache.t4g.micro runs on t4g.micro
+        node_type_offered = offered(
+            instance_type_offerings(self, "offered-types", [instance_type]),
+            instance_type,
+            naming=self._naming,
+            setting="cache.node_type",
+            value=settings.node_type,
+            where=f"ElastiCache's node types by region: {SUPPORTED_NODE_TYPES_BY_REGION}",
+        )
         return ElasticacheReplicationGroup(
             self,
             "replication-group",
@@ -179,7 +190,10 @@ class Cache(Block):
                     log_type="slow-log",
                 )
             ],
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["final_snapshot_identifier"]) if snapshots else None,
+            lifecycle=TerraformResourceLifecycle(
+                precondition=[node_type_offered],
+                ignore_changes=["final_snapshot_identifier"] if snapshots else None,
+            ),
             **credentials,
         )
 

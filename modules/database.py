@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle
+from cdktf import Fn, Precondition, TerraformLocal, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
@@ -34,6 +34,7 @@ from config.database import POSTGRES_PORT, DatabaseConfig, max_connections
 
 from .block import Alarm, AlarmPolicy, Block, Comparison, DiagramNode, Naming, Signal, Statistic
 from .iam import Statement, allow, secret_read_statements, service_role
+from .network import instance_type_offerings, offered
 from .provider import AwsProviders
 
 if TYPE_CHECKING:
@@ -113,6 +114,8 @@ class Database(Block):
 
         self._partition = DataAwsPartition(self, "partition").partition
         self._account_id = DataAwsCallerIdentity(self, "account").account_id
+        classes = [settings.instance_class, settings.read_replica.instance_class or settings.instance_class]
+        self._offered_types = instance_type_offerings(self, "offered-types", map(_instance_type, classes))
         common = self._instance_settings()
         self._primary(common)
         self.replica_address = self._replica(common) if settings.read_replica.enabled else None
@@ -224,9 +227,10 @@ class Database(Block):
             final_snapshot_identifier=None
             if skip_final_snapshot
             else f"{self.identifier}-final-{Fn.formatdate('YYYYMMDDhhmmss', Fn.timestamp())}",
-            lifecycle=None
-            if skip_final_snapshot
-            else TerraformResourceLifecycle(ignore_changes=["final_snapshot_identifier"]),
+            lifecycle=TerraformResourceLifecycle(
+                precondition=[self._class_offered("database.instance_class", settings.instance_class)],
+                ignore_changes=None if skip_final_snapshot else ["final_snapshot_identifier"],
+            ),
             delete_automated_backups=False,
             # RDS creates the export log groups itself (never expiring) unless they already exist.
             depends_on=self._log_groups("instance", self.identifier),
@@ -236,9 +240,21 @@ class Database(Block):
         self.resource_id = self.instance.resource_id
         self.master_secret_arn = self.instance.master_user_secret.get(0).secret_arn
 
+    def _class_offered(self, setting: str, instance_class: str) -> Precondition:
+        region = self._naming.region
+        return offered(
+            self._offered_types,
+            _instance_type(instance_class),
+            naming=self._naming,
+            setting=setting,
+            value=instance_class,
+            where=f"aws rds describe-orderable-db-instance-options --engine postgres --region {region}",
+        )
+
     def _replica(self, common: dict[str, Any]) -> str:
         settings = self._settings
         replica_id = f"{self.identifier}-replica"
+        own_class = settings.read_replica.instance_class
         # Backups of the replica (RDS for PostgreSQL 14+) let it be promoted with point-in-time
         # recovery intact and feed cascading replicas; older majors cannot keep them.
         backup_days = settings.backup_retention_days if settings.major_version >= REPLICA_BACKUPS_MIN_MAJOR else 0
@@ -264,6 +280,12 @@ class Database(Block):
             maintenance_window=settings.maintenance_window,
             # Its data is a copy of the primary's, which keeps its own final snapshot.
             skip_final_snapshot=True,
+            # A class of its own is checked here; the primary's is checked on the primary.
+            lifecycle=TerraformResourceLifecycle(
+                precondition=[self._class_offered("database.read_replica.instance_class", own_class)]
+            )
+            if own_class
+            else None,
             depends_on=self._log_groups("replica", replica_id),
             **common,
         )
@@ -491,3 +513,8 @@ class Database(Block):
 
 def _flag(value: bool) -> str:
     return "1" if value else "0"
+
+
+def _instance_type(instance_class: str) -> str:
+    """The EC2 instance type an RDS class runs on: db.t4g.micro -> t4g.micro."""
+    return instance_class.removeprefix("db.")

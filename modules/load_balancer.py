@@ -4,7 +4,7 @@ the access-log bucket."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cdktf import ITerraformDependable, TerraformResourceLifecycle
@@ -30,6 +30,7 @@ from constructs import Construct
 
 from config.load_balancer import HTTP_PORT, HTTPS_PORT, AlbConfig, LoadBalancerAlarmsConfig
 from config.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX
+from config.regions import partition
 from config.service import ServiceConfig
 
 from .block import Alarm, AlarmPolicy, Block, Naming, Signal, Statistic
@@ -75,15 +76,6 @@ ELB_LOG_ACCOUNTS: dict[str, str] = {
     "cn-north-1": "638102146993",
     "cn-northwest-1": "037604701340",
 }
-
-
-def partition(region: str) -> str:
-    """The ARN partition of a region."""
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("cn-"):
-        return "aws-cn"
-    return "aws"
 
 
 def log_delivery_principal(region: str) -> dict[str, str]:
@@ -163,10 +155,12 @@ class LoadBalancer(Block):
         security_groups: SecurityGroups,
         services: Mapping[str, ServiceConfig],
         priorities: Mapping[str, int],
+        moved_first: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """``services``: the routed services by name, each one target group and listener rule (the name
         keys their construct IDs, so reordering never churns resources). ``priorities``: each one's
-        listener-rule priority (config/routing.py allocates them)."""
+        listener-rule priority (config/routing.py allocates them); ``moved_first``: per service, the
+        services whose rules must leave its number before its rule takes it (``routing.moves_first``)."""
         super().__init__(scope, construct_id)
         if security_groups.alb_sg_id is None:
             raise ValueError("security_groups has no ALB group: build it with the load balancer's settings")
@@ -197,6 +191,12 @@ class LoadBalancer(Block):
         self.services = {
             name: self._route(name, service, priorities[name]) for name, service in sorted(services.items())
         }
+        for name, others in (moved_first or {}).items():
+            if others:
+                rules = [self.services[other].listener_rule for other in others]
+                self.services[name].listener_rule.depends_on = [
+                    f"{rule.terraform_resource_type}.{rule.friendly_unique_id}" for rule in rules
+                ]
 
     def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
         return load_balancer_alarms(self.arn_suffix, self._settings.alarms)

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from cdktf import Fn, Precondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
+    DataAwsAvailabilityZones,
+    DataAwsAvailabilityZonesFilter,
+)
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_ec2_instance_type_offerings import (
+    DataAwsEc2InstanceTypeOfferings,
+    DataAwsEc2InstanceTypeOfferingsFilter,
+)
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
@@ -26,6 +37,37 @@ from .iam import allow, service_role
 from .kms import PlatformKey
 
 ANYWHERE = "0.0.0.0/0"
+
+
+def config_file(naming: Naming) -> str:
+    """The environment file a plan-time check's message names (the loader makes its name the environment's)."""
+    return f"{naming.environment}.toml"
+
+
+def instance_type_offerings(scope: Construct, construct_id: str, instance_types: Iterable[str]) -> list[str]:
+    """Those of ``instance_types`` that EC2 offers the account in the stack's region, looked up when
+    Terraform plans. RDS and ElastiCache classes run on these types (db.t4g.micro on t4g.micro), and
+    neither service has a lookup the plan can use for its own classes that the emulator serves
+    (RDS DescribeOrderableDBInstanceOptions: moto answers only for Aurora PostgreSQL and Neptune;
+    ElastiCache has none): a type missing here rules its class out."""
+    return DataAwsEc2InstanceTypeOfferings(
+        scope,
+        construct_id,
+        location_type="region",
+        filter=[DataAwsEc2InstanceTypeOfferingsFilter(name="instance-type", values=sorted(set(instance_types)))],
+    ).instance_types
+
+
+def offered(
+    offerings: list[str], instance_type: str, *, naming: Naming, setting: str, value: str, where: str
+) -> Precondition:
+    """A precondition that ``offerings`` holds ``instance_type``, naming the setting that chose it;
+    ``where`` says how to list what the region does offer."""
+    return Precondition(
+        condition=Fn.contains(offerings, instance_type),
+        error_message=f"{config_file(naming)}: {setting} = {value!r}: {naming.region} does not offer this account "
+        f"{instance_type}, the EC2 instance type it runs on; choose one the region offers ({where})",
+    )
 
 
 class Network(Block):
@@ -64,6 +106,7 @@ class Network(Block):
             enable_dns_hostnames=True,
             enable_dns_support=True,
             tags={"Name": self._name},
+            lifecycle=TerraformResourceLifecycle(precondition=[self._zones_offered(naming)]),
         )
         self.vpc_id = vpc.id
         # Take over the default SG with no rules, so nothing attached to it by accident can talk.
@@ -86,6 +129,24 @@ class Network(Block):
         if settings.flow_logs.enabled:
             self._flow_logs(settings.flow_logs, key)
         self._endpoints(settings.endpoints)
+
+    def _zones_offered(self, naming: Naming) -> Precondition:
+        """Every configured AZ is one the region offers this account: only the account knows (the load
+        checks that each is named after the region). The lookup asks for exactly the configured names
+        (an allow-list: the result cannot grow when AWS adds a zone), in every state, not only
+        "available": an impaired zone must not block the plans that work around it."""
+        found = DataAwsAvailabilityZones(
+            self,
+            "zones",
+            filter=[DataAwsAvailabilityZonesFilter(name="zone-name", values=self.availability_zones)],
+        ).names
+        missing = Fn.setsubtract(self.availability_zones, found)
+        return Precondition(
+            condition=Fn.alltrue([Fn.contains(found, zone) for zone in self.availability_zones]),
+            error_message=f"{config_file(naming)}: network.availability_zones = {self.availability_zones!r}: "
+            f"{naming.region} does not offer this account {Fn.join(', ', missing)}; list the zones it offers with "
+            f"aws ec2 describe-availability-zones --region {naming.region}",
+        )
 
     def _subnets(self, tier: str, cidrs: list[str]) -> list[Subnet]:
         # Construct IDs carry the AZ, not a list index: adding an AZ never renames a subnet.

@@ -49,13 +49,6 @@ ECS_TASKS = "ecs-tasks.amazonaws.com"
 PORT_NAME = "http"
 """Name of the container's port mapping; Service Connect refers to the port by this name."""
 TMP_VOLUME = "tmp"
-# ECS Exec's Session Manager channels have no resource-level permissions.
-EXEC_CHANNELS = (
-    "ssmmessages:CreateControlChannel",
-    "ssmmessages:CreateDataChannel",
-    "ssmmessages:OpenControlChannel",
-    "ssmmessages:OpenDataChannel",
-)
 
 # How long targets must stay unhealthy before the unhealthy-host alarm fires (longer than a rolling
 # deployment keeps a starting or draining target unhealthy).
@@ -140,8 +133,10 @@ def container_definition(
     environment: Mapping[str, str],
     secrets: Mapping[str, str],
     logs: Mapping[str, str],
+    execute_command: bool = False,
 ) -> dict[str, Any]:
-    """The one container of a service's task: ``logs`` are the awslogs driver's options."""
+    """The one container of a service's task: ``logs`` are the awslogs driver's options;
+    ``execute_command``: the task accepts ECS Exec sessions."""
     container: dict[str, Any] = {
         "name": name,
         "image": image,
@@ -157,7 +152,7 @@ def container_definition(
         container["secrets"] = [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())]
     if task.readonly_root_filesystem:
         container["mountPoints"] = [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}]
-    if task.enable_execute_command:
+    if execute_command:
         # An init process reaps the SSM agent's child processes in exec sessions.
         container["linuxParameters"] = {"initProcessEnabled": True}
     check = task.container_health_check
@@ -190,7 +185,8 @@ class Service(Block):
     stateful_types = frozenset({"aws_cloudwatch_log_group"})
 
     task_role: IamRole
-    """Role the application assumes; only what ``data_access`` grants, nothing by default."""
+    """Role the application assumes; only what ``data_access`` grants, nothing by default (plus ECS
+    Exec's session permissions where the service accepts sessions)."""
     execution_role: IamRole
     """Role ECS uses to pull the image, write logs and read the service's secrets."""
     execution_policy: IamRolePolicy
@@ -220,6 +216,7 @@ class Service(Block):
         self._name, self._settings, self._naming = name, settings, naming
         self._cluster, self._load_balancer, self._first_deploy = cluster, load_balancer, first_deploy
         self._target = load_balancer.services[name]
+        self._exec = cluster.exec_sessions_for(settings.task)
         self._prefix = naming.name(name)
         self._environment = {**settings.task.environment, **data_access.environment}
         self._secrets = {**settings.task.secrets, **data_access.secrets}
@@ -254,13 +251,14 @@ class Service(Block):
         self.task_role = service_role(
             self, "task-role", name=task, service=ECS_TASKS, inline_policy=data_access.task_statements
         )
-        if self._settings.task.enable_execute_command:
-            IamRolePolicy(
+        self._exec_policy: IamRolePolicy | None = None
+        if self._exec is not None:
+            self._exec_policy = IamRolePolicy(
                 self,
                 "task-exec-policy",
                 name=f"{self._prefix}-ecs-exec",
                 role=self.task_role.id,
-                policy=policy_document([allow(EXEC_CHANNELS, ["*"])]),
+                policy=policy_document(self._exec.task_statements()),
             )
 
     def _task_definition(self, repository: Repository) -> None:
@@ -277,6 +275,7 @@ class Service(Block):
             environment=self._environment,
             secrets=self._secrets,
             logs=self._log_options(self._name),
+            execute_command=self._exec is not None,
         )
         self.task_definition = EcsTaskDefinition(
             self,
@@ -334,14 +333,20 @@ class Service(Block):
             # Lets a changed capacity provider strategy roll out as a deployment; without it the
             # provider replaces (destroys, then recreates) the whole service.
             force_new_deployment=True,
-            enable_execute_command=settings.task.enable_execute_command,
+            enable_execute_command=self._exec is not None,
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             service_connect_configuration=self._service_connect(),
             lifecycle=self._lifecycle(),
             # The listener rule attaches the target group to the ALB (ECS rejects it otherwise); the
-            # capacity providers and the execution policy must exist before the first task starts.
-            depends_on=[self._target.listener_rule, cluster.capacity_providers, self.execution_policy],
+            # capacity providers and the execution policy must exist before the first task starts, and
+            # so must ECS Exec's permissions (the agent starts with the task).
+            depends_on=[
+                self._target.listener_rule,
+                cluster.capacity_providers,
+                self.execution_policy,
+                *([self._exec_policy] if self._exec_policy else []),
+            ],
         )
         self.service_name = self.service.name
 

@@ -51,7 +51,7 @@ class PlatformStack(TerraformStack):
     ) -> None:
         super().__init__(scope, config.stack_name)
         naming = Naming(project=config.project, environment=config.environment, region=config.region)
-        AwsProviders(self, naming=naming, tags=config.tags, version=aws_provider_version)
+        AwsProviders(self, naming=naming, tags=config.tags, account=config.account, version=aws_provider_version)
         state_backend(self, settings=LocalBackendConfig() if backend == "local" else config.backend, naming=naming)
         self.key = build_key(self, config, naming=naming)
 

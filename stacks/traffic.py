@@ -39,6 +39,7 @@ def build_traffic(
         security_groups=security_groups,
         services=config.services,
         priorities=config.listener_rule_priorities(),
+        moved_first=config.listener_rules_moved_first(),
     )
     _outputs(stack, load_balancer)
     return security_groups, load_balancer

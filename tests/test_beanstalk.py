@@ -225,7 +225,8 @@ def test_fails_when_platform_is_not_docker_on_al2023(env_data: dict[str, Data], 
         ),
         (
             {"secrets": {"API_KEY": "plaintext-value"}},
-            r"beanstalk\.secrets\.API_KEY = 'plaintext-value': must be a Secrets Manager secret ARN .*",
+            r"beanstalk\.secrets\.API_KEY = <redacted>: must be a Secrets Manager secret ARN .*"
+            r"\(the value is not shown: it may be the secret itself\)",
         ),
         (
             {"environment": {"MODE": "x"}, "secrets": {"MODE": SECRET}},

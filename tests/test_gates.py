@@ -50,7 +50,7 @@ def test_no_config_file_contains_a_literal_secret() -> None:
         ({"auth_token": "s3cr3t-t0ken-value"}, "literal value under a secret-like key"),
         ({"environment": [{"name": "X", "value": "AKIAIOSFODNN7EXAMPLE"}]}, "AWS access key id"),
         ({"user_data": "-----BEGIN RSA PRIVATE KEY-----\nMIIE..."}, "private key"),
-        ({"value": "postgres://admin:pa55word@db.internal:5432/app"}, "password in a URL"),
+        ({"value": "postgres://admin:pa55word@db.internal:5432/app"}, "a password inside a postgres:// URL"),
         ({"token": "ghp_" + "a" * 36}, "literal value under a secret-like key"),
     ],
 )

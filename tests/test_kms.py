@@ -240,6 +240,7 @@ def test_explicit_key_arns_win_over_the_environment_key(env_data: dict[str, Json
 def test_aws_managed_keys_when_the_customer_managed_key_is_off(env_data: dict[str, Json]) -> None:
     data = env_data["dev"]
     data["encryption"] = {"customer_managed_key": False}
+    data["compute"].pop("exec")  # ECS Exec sessions need the environment's own key
     document = synth_environment(data)
 
     assert [k for k in resources(document, "aws_kms_key") if k.startswith("kms_")] == []

@@ -57,6 +57,7 @@ def build_lb(
     *,
     region: str = "eu-west-1",
     services: dict[str, ServiceConfig] = SERVICES,
+    moved_first: dict[str, list[str]] | None = None,
     **settings: Any,
 ) -> LoadBalancer:
     """The load balancer of ``services`` (priorities from PRIORITIES) with [alb] ``settings``, in a fresh
@@ -82,6 +83,7 @@ def build_lb(
         security_groups=groups,
         services=services,
         priorities={name: PRIORITIES.get(name, 100) for name in services},
+        moved_first=moved_first,
     )
 
 
@@ -466,11 +468,13 @@ def test_alb_defaults_are_the_secure_ones(dev: Data) -> None:
 
 def test_internal_alb_accepts_only_the_vpc_by_default(dev: Data) -> None:
     dev["alb"]["internal"] = True
+    dev["frontend"]["api_origin"] = False  # an internal ALB cannot be CloudFront's /api/* origin
     assert parse(dev).alb.effective_ingress_cidrs("10.10.0.0/16") == ["10.10.0.0/16"]
 
 
 def test_configured_ingress_cidrs_replace_the_default(dev: Data) -> None:
     dev["alb"]["ingress_cidrs"] = ["203.0.113.0/24"]
+    dev["frontend"]["api_origin"] = False  # CloudFront could not reach an ALB open to one range only
     assert parse(dev).alb.effective_ingress_cidrs("10.10.0.0/16") == ["203.0.113.0/24"]
 
 
@@ -565,3 +569,28 @@ def test_fails_when_an_alarm_threshold_is_out_of_range(env_data: dict[str, Data]
     data = env_data["dev"]
     data["alb"]["alarms"] = alarms
     fails(data, line)
+
+
+def test_a_rule_taking_a_displaced_rules_number_is_applied_after_it_moves() -> None:
+    document = synth_construct(
+        lambda stack: build_lb(stack, moved_first={"movie-service": ["customer-service"], "customer-service": []})
+    )
+    rules = {
+        body["tags"]["service"]: (logical_id, body)
+        for logical_id, body in resources(document, "aws_lb_listener_rule").items()
+    }
+    customer_id, _ = rules["customer-service"]
+    assert rules["movie-service"][1]["depends_on"] == [f"aws_lb_listener_rule.{customer_id}"]
+    assert "depends_on" not in rules["customer-service"][1]
+
+
+def test_no_environment_rule_waits_for_another(
+    synthesized: dict[str, Json], synthesized_examples: dict[str, Json]
+) -> None:
+    # No collision in any environment: the ordering above is only for displaced rules.
+    routed = {
+        name: d for name, d in {**synthesized, **synthesized_examples}.items() if resources(d, "aws_lb_listener_rule")
+    }
+    assert routed, "no environment has listener rules: the assertion below would prove nothing"
+    for name, document in routed.items():
+        assert all("depends_on" not in body for body in resources(document, "aws_lb_listener_rule").values()), name

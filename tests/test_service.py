@@ -31,6 +31,7 @@ TG_SUFFIX = "targetgroup/movie/abc"
 ALB_SUFFIX = "app/netflux-unit/def"
 NAMING = Naming(project="netflux", environment="unit", region="eu-west-1")
 ENVIRONMENTS = ["dev", "staging", "prod"]
+EXEC_KEY = "arn:aws:kms:eu-west-1:123456789012:key/9f8e7d6c-1111-2222-3333-444455556666"
 
 
 # --- config ------------------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def test_defaults_are_secure_and_highly_available(env_data: dict[str, Data]) -> 
     service = parse(data).services["movie-service"]
 
     assert service.task.readonly_root_filesystem is True
-    assert service.task.enable_execute_command is False
+    assert service.task.enable_execute_command is None  # follows [compute.exec], which a read-only root turns down
     assert service.task.image_tag is None  # the pipeline passes it as a Terraform variable
     assert service.task.log_retention_days == 365
     assert service.task.container_health_check is None
@@ -138,10 +139,16 @@ def test_accepts_secrets_manager_and_ssm_references(env_data: dict[str, Data]) -
     ],
 )
 def test_fails_when_secret_is_not_a_secret_arn(env_data: dict[str, Data], arn: str) -> None:
+    # An ARN is shown as given; anything else may be the secret itself, pasted where its ARN belongs.
+    shown = re.escape(repr(arn)) if arn.startswith("arn:") else "<redacted>"
     fails(
         dev(env_data, task={"secrets": {"DB_PASSWORD": arn}}),
-        r"task\.secrets\.DB_PASSWORD = .*must be the full ARN of a Secrets Manager secret",
+        rf"task\.secrets\.DB_PASSWORD = {shown}: must be the full ARN of a Secrets Manager secret .*",
     )
+    if not arn.startswith("arn:"):
+        with pytest.raises(ConfigError) as caught:
+            parse(dev(env_data, task={"secrets": {"DB_PASSWORD": arn}}))
+        assert arn not in str(caught.value)
 
 
 def test_fails_when_a_variable_is_both_environment_and_secret(env_data: dict[str, Data]) -> None:
@@ -243,7 +250,7 @@ def test_fails_when_min_count_exceeds_max_count(env_data: dict[str, Data]) -> No
 
 @pytest.mark.parametrize("field", ["desired_count", "min_count"])
 def test_fails_when_a_count_is_negative(env_data: dict[str, Data], field: str) -> None:
-    fails(dev(env_data, scaling={field: -1}), rf"scaling\.{field} = -1: must be at least 0, got -1")
+    fails(dev(env_data, scaling={field: -1}), rf"scaling\.{field} = -1: must be between 0 and 5000, got -1")
 
 
 def test_fails_when_autoscaling_settings_are_given_with_autoscaling_off(env_data: dict[str, Data]) -> None:
@@ -343,13 +350,14 @@ def build_services(
     data_access: SimpleNamespace | None = None,
     naming: Naming = NAMING,
     first_deploy: bool = False,
+    key: SimpleNamespace | None = None,
 ) -> dict[str, Service]:
     """GIVEN per name a service's settings: a cluster, and per name a repository, a stand-in target
     (target group and listener rule) and the service."""
     cluster_settings = ComputeConfig.model_validate(
         compute or {"capacity_provider_strategy": {"FARGATE": {"base": 1, "weight": 1}, "FARGATE_SPOT": {"weight": 3}}}
     )
-    cluster = Cluster(stack, "cluster", settings=cluster_settings, naming=naming, key=None)
+    cluster = Cluster(stack, "cluster", settings=cluster_settings, naming=naming, key=key)
     network = SimpleNamespace(private_app_subnet_ids=["subnet-a", "subnet-b"])
     security_groups = SimpleNamespace(app_sg_id="sg-app")
     load_balancer = SimpleNamespace(arn_suffix=ALB_SUFFIX, services={})
@@ -431,7 +439,11 @@ def pipeline_doc() -> Json:
         "deployment": {"image_deploys": "pipeline"},
         "scaling": {"autoscaling": False, "desired_count": 1},
     }
-    return synth_construct(lambda stack: build_services(stack, {"movie-service": settings}))
+    return synth_construct(
+        lambda stack: build_services(
+            stack, {"movie-service": settings}, compute={"exec": {"enabled": True}}, key=SimpleNamespace(arn=EXEC_KEY)
+        )
+    )
 
 
 def test_task_definition_is_fargate_awsvpc_with_size_and_architecture(doc: Json) -> None:
@@ -563,6 +575,7 @@ def test_execution_roles_of_two_services_share_nothing_but_the_registry_login(do
 def test_no_statement_allows_wildcards_beyond_the_unscopable_actions(doc: Json, pipeline_doc: Json) -> None:
     unscopable = {
         "ecr:GetAuthorizationToken",
+        "logs:DescribeLogGroups",
         "ssmmessages:CreateControlChannel",
         "ssmmessages:CreateDataChannel",
         "ssmmessages:OpenControlChannel",
@@ -594,18 +607,62 @@ def test_task_role_has_no_permissions_by_default(doc: Json) -> None:
     assert not resources(doc, "aws_iam_role_policy_attachment")
 
 
-def test_task_role_gets_only_session_manager_channels_when_exec_is_on(pipeline_doc: Json) -> None:
+def test_task_role_gets_session_channels_the_session_log_group_and_key_when_exec_is_on(pipeline_doc: Json) -> None:
     policy = by_name(pipeline_doc, "aws_iam_role_policy", "netflux-unit-movie-service-ecs-exec")
+    group = ref(pipeline_doc, "aws_cloudwatch_log_group", exec_log_group(pipeline_doc), "arn")
 
     assert policy["role"] == ref(
         pipeline_doc, "aws_iam_role", by_name(pipeline_doc, "aws_iam_role", "netflux-unit-movie-service-task"), "id"
     )
-    assert {a for s in statements(policy) for a in s["Action"]} == {
-        "ssmmessages:CreateControlChannel",
-        "ssmmessages:CreateDataChannel",
-        "ssmmessages:OpenControlChannel",
-        "ssmmessages:OpenDataChannel",
+    assert {tuple(s["Action"]): (s["Resource"], s.get("Condition")) for s in statements(policy)} == {
+        (
+            "ssmmessages:CreateControlChannel",
+            "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel",
+            "ssmmessages:OpenDataChannel",
+        ): (["*"], None),
+        # The agent checks the group's encryption with DescribeLogGroups, which has no resource-level permissions.
+        ("logs:DescribeLogGroups",): (["*"], None),
+        ("logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"): ([group, f"{group}:*"], None),
+        # Only session data keys: the client generates them under the session's encryption context.
+        ("kms:Decrypt",): ([EXEC_KEY], {"Null": {"kms:EncryptionContext:aws:ssm:SessionId": "false"}}),
     }
+
+
+def test_tasks_start_only_once_their_exec_permissions_exist(pipeline_doc: Json) -> None:
+    depends_on = only(pipeline_doc, "aws_ecs_service")["depends_on"]
+
+    assert any(d.startswith("aws_iam_role_policy.movie-service_task-exec-policy") for d in depends_on)
+
+
+def exec_log_group(document: Json) -> Json:
+    return by_name(document, "aws_cloudwatch_log_group", "/ecs/netflux-unit/exec")
+
+
+@pytest.mark.parametrize(
+    ("task", "accepts"),
+    [
+        ({"readonly_root_filesystem": False}, True),
+        ({}, False),  # a read-only root cannot run the SSM agent: the environment's switch passes it by
+        ({"readonly_root_filesystem": False, "enable_execute_command": False}, False),
+    ],
+    ids=["writable-root-follows-the-environment", "read-only-root", "turned-off-for-the-service"],
+)
+def test_a_service_without_a_setting_follows_the_environments_exec(task: Data, accepts: bool) -> None:
+    document = synth_construct(
+        lambda stack: build_services(
+            stack,
+            {"movie-service": {"task": task}},
+            compute={"exec": {"enabled": True}},
+            key=SimpleNamespace(arn=EXEC_KEY),
+        )
+    )
+    service = only(document, "aws_ecs_service")
+    names = {p["name"] for p in resources(document, "aws_iam_role_policy").values()}
+
+    assert service["enable_execute_command"] is accepts
+    assert ("netflux-unit-movie-service-ecs-exec" in names) is accepts
+    assert ("linuxParameters" in container(document)) is accepts
 
 
 def test_data_access_adds_settings_secrets_and_permissions() -> None:

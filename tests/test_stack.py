@@ -100,7 +100,7 @@ def test_dynamodb_locking_names_the_table_and_no_lockfile() -> None:
 
 
 def test_s3_state_can_live_in_another_region_with_its_own_key() -> None:
-    key = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-1111-2222-3333-444455556666"
+    key = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-1111-4222-8333-444455556666"
     settings = S3BackendConfig(type="s3", bucket="state-bucket", region="us-east-1", kms_key_id=key)
     s3 = synth_backend(settings)["terraform"]["backend"]["s3"]
     assert (s3["region"], s3["kms_key_id"], s3["key"]) == ("us-east-1", key, "netflux/unit/terraform.tfstate")
@@ -149,7 +149,7 @@ def test_fails_when_s3_backend_key_is_unknown(dev: Data) -> None:
     dev["backend"] = {"type": "s3", "bucket": "state-bucket", "key": "custom"}
     fails(
         dev,
-        r"backend\.key = 'custom': unknown key; allowed keys here: type, bucket, region, locking, dynamodb_table, kms_key_id",
+        r"backend\.key = 'custom': unknown key; allowed keys here: type, bucket, region, locking, dynamodb_table, kms_key_id, assume_role",
     )
 
 
@@ -165,7 +165,7 @@ def test_fails_when_a_lock_table_is_given_without_dynamodb_locking(dev: Data) ->
 
 def test_fails_when_state_bucket_name_is_invalid(dev: Data) -> None:
     dev["backend"] = {"type": "s3", "bucket": "State_Bucket"}
-    fails(dev, r"backend\.bucket = 'State_Bucket': must be a valid S3 bucket name .*")
+    fails(dev, r"backend\.bucket = 'State_Bucket': must be a valid S3 bucket name: 3-63 lowercase letters, .*")
 
 
 def test_fails_when_the_state_bucket_region_is_not_a_region(dev: Data) -> None:

@@ -615,11 +615,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"e2e: {error}", file=sys.stderr)
         return 1
     problems += stale_entries(entries, runs, all_stacks)
+    # Every problem again at the end, where a CI log's tail shows it.
+    problems = [f"{r.stack}: {p}" for r in runs for p in r.problems] + problems
     for problem in problems:
         print(f"!! {problem}")
-    if any(r.problems for r in runs) and refused:
+    if problems and refused:
         print("emulator refused: " + ", ".join(f"{k} x{n}" for k, n in refused.most_common(12)))
-    failed = problems or any(r.problems for r in runs)
+    failed = bool(problems)
     print(f"e2e: {'FAILED' if failed else 'passed'}: {len(runs)} stack(s) in {time.perf_counter() - started:.0f}s")
     if not args.keep and not failed:
         shutil.rmtree(WORKDIR / "out", ignore_errors=True)

@@ -24,11 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config.regions import partition_of
+
 ROOT = Path(__file__).resolve().parent.parent
 EMULATOR_PYTHON = ROOT / ".venv-emulator" / "bin" / "python"
 OVERRIDE_FILE = "emulator_override.tf.json"
 FAKE_CREDENTIALS = {"access_key": "emulator", "secret_key": "emulator"}
 ACCOUNT_ID = "123456789012"  # moto's default account
+# The role the fake credentials assume in the account a provider's allowed_account_ids names, when the
+# stack assumes none itself (provider_override).
+EMULATOR_ROLE = "emulator"
 _CERTIFICATE_ARN = re.compile(r"arn:aws[\w-]*:acm:([a-z0-9-]+):\d{12}:certificate/[\w-]+")
 
 
@@ -161,8 +166,16 @@ def _resources(document: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str
 
 
 def provider_override(document: Mapping[str, Any], certificates: Mapping[str, str]) -> dict[str, Any]:
-    """Fake credentials for every provider block (default and aliased), no account or metadata lookups
-    that need real AWS, path-style S3; references to external certificates swapped for the emulator's."""
+    """Fake credentials for every provider block (default and aliased), no metadata lookups that need
+    real AWS, path-style S3; references to external certificates swapped for the emulator's.
+
+    The account guard (``allowed_account_ids``) stays and is checked for real: moto answers
+    GetCallerIdentity with the account the credentials belong to, and credentials from AssumeRole
+    belong to the role's account (moto/sts/models.py: ``_create_access_key`` takes the account from
+    the role ARN, ``get_caller_identity`` returns the assumed role's; every later request is served by
+    that account's backends, moto/iam/models.py ``get_account_id_from``). A stack's own assume_role is
+    kept; a guarded provider without one gets a role in its expected account, as a pipeline's
+    credentials would be that account's. Unguarded stacks run in moto's default account."""
     providers = []
     for provider in document.get("provider", {}).get("aws", []):
         block = {
@@ -177,6 +190,12 @@ def provider_override(document: Mapping[str, Any], certificates: Mapping[str, st
         }
         if "alias" in provider:
             block["alias"] = provider["alias"]
+        accounts = provider.get("allowed_account_ids")
+        if accounts and "assume_role" not in provider:
+            partition = partition_of(provider.get("region", "")) or "aws"
+            block["assume_role"] = [
+                {"role_arn": f"arn:{partition}:iam::{accounts[0]}:role/{EMULATOR_ROLE}", "session_name": EMULATOR_ROLE}
+            ]
         providers.append(block)
     override: dict[str, Any] = {"provider": {"aws": providers}}
     resources: dict[str, dict[str, Any]] = {}

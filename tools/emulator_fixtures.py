@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import sys
+from typing import Any
 
 import boto3
 from cryptography import x509
@@ -44,6 +46,10 @@ def self_signed(domain: str) -> tuple[bytes, bytes]:
     )
 
 
+def _in_account(account: str, request: Any, **_: Any) -> None:
+    request.headers["x-moto-account-id"] = account
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--endpoint", required=True)
@@ -51,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mapping = {}
     for arn in args.arns:
-        region = arn.split(":")[3]
+        region, account = arn.split(":")[3:5]
         acm = boto3.client(
             "acm",
             region_name=region,
@@ -59,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
             aws_access_key_id="emulator",
             aws_secret_access_key="emulator",
         )
+        # Into the account the ARN names, where the stack works (an account-guarded stack assumes a
+        # role there) and where its load balancer looks the certificate up: moto keeps one set of
+        # backends per account and takes it from this header (moto/core/responses.py
+        # get_current_account).
+        acm.meta.events.register("before-sign.acm.*", functools.partial(_in_account, account))
         certificate, key = self_signed("emulator.example.com")
         mapping[arn] = acm.import_certificate(Certificate=certificate, PrivateKey=key)["CertificateArn"]
     print(json.dumps(mapping))

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from config.credentials import credential_shape
+
 SECRET_KEY = re.compile(r"passw(or)?d|secret|token|api_?key|private_?key|access_?key|credential", re.IGNORECASE)
 # Keys that name a secret's id, ARN, key, kind or length (master_user_secret_kms_key_id,
 # client_password_auth_type, password_length), not its value.
@@ -23,21 +25,13 @@ REFERENCE_KEY = re.compile(
 # A value that starts with a Terraform reference (``${aws_...secret_arn}:password::``) or an ARN
 # names a secret; it does not hold one.
 SAFE_VALUE = re.compile(r"^(\$\{.*|arn:aws[a-z-]*:.*|true|false|)$", re.DOTALL)
-CREDENTIAL_PATTERNS = {
-    "AWS access key id": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
-    "Slack token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    "JWT": re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
-    "password in a URL": re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@$]+@", re.IGNORECASE),
-}
 
 
 def scan_value(text: str) -> Iterator[str]:
     """Credential-shaped substrings of ``text``, whatever key holds it."""
-    for kind, pattern in CREDENTIAL_PATTERNS.items():
-        if pattern.search(text):
-            yield kind
+    shape = credential_shape(text)
+    if shape is not None:
+        yield shape
 
 
 def scan_document(node: Any, path: str = "") -> Iterator[str]:
@@ -55,7 +49,7 @@ def scan_document(node: Any, path: str = "") -> Iterator[str]:
             yield from scan_document(value, f"{path}[{index}]")
     elif isinstance(node, str):
         for kind in scan_value(node):
-            yield f"{path}: looks like a {kind}"
+            yield f"{path}: looks like {kind}"
 
 
 def scan_text(text: str, source: str) -> Iterator[str]:
@@ -68,4 +62,4 @@ def scan_text(text: str, source: str) -> Iterator[str]:
             yield f"{source}:{line}: {key} has a literal value"
     for number, content in enumerate(text.splitlines(), start=1):
         for kind in scan_value(content):
-            yield f"{source}:{number}: looks like a {kind}"
+            yield f"{source}:{number}: looks like {kind}"
