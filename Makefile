@@ -68,7 +68,7 @@ check: setup ## The fast tier: config and construct tests (no subprocess, checko
 	$(PY) -m pytest -q -m "not slow and not stack and not emulator"
 
 test: setup $(CHECKOV_STAMP) ## Run the whole test suite: fast tier, per-environment gates, validate, CLI (FRESH=1: no reuse of cached references)
-	$(if $(FRESH),FRESH=1) $(PY) -m pytest -n auto
+	$(if $(FRESH),FRESH=1) $(PY) -m pytest -n auto --dist loadgroup
 
 lint: setup ## ruff (lint + format check) and mypy on the project's code
 	$(VENV)/bin/ruff check .

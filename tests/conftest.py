@@ -123,7 +123,10 @@ _STACK_FIXTURES = frozenset(
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark per-environment tests ``stack``: ``make check`` (config and construct tests) leaves them out."""
+    """Mark per-environment tests ``stack``: ``make check`` (config and construct tests) leaves them out.
+    They also share one xdist group, so under ``pytest -n`` (``make test``) one worker synthesizes the
+    environments for all of them instead of every worker synthesizing its own copy."""
     for item in items:
         if _STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.stack)
+            item.add_marker(pytest.mark.xdist_group("stacks"))

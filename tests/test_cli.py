@@ -47,9 +47,21 @@ def assert_same_stacks(left: Path, right: Path) -> None:
 
 @pytest.fixture(scope="module")
 def main_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """One `main.py` synth of everything: its output directory and its log (stdout + stderr)."""
-    outdir = tmp_path_factory.mktemp("main.out")
-    result = synth_main(outdir)
+    """One `main.py` synth of everything: its output directory and its log (stdout + stderr). It runs
+    as `python main.py` does (runpy, as __main__), and on its way out lists the provider submodules
+    it imported in <outdir>/../provider-modules.txt."""
+    base = tmp_path_factory.mktemp("main.run")
+    outdir, listing = base / "cdktf.out", base / "provider-modules.txt"
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['main.py', '--backend', 'local', '--outdir', {str(outdir)!r}]\n"
+        "try:\n"
+        "    runpy.run_path('main.py', run_name='__main__')\n"
+        "finally:\n"
+        f"    open({str(listing)!r}, 'w').write('\\n'.join(sorted(sys.modules)))\n"
+    )
+    result = run([sys.executable, "-c", code])
+    assert result.returncode == 0, result.stderr
     return outdir, result.stdout + result.stderr
 
 
@@ -107,15 +119,12 @@ def test_partial_provider_import_gives_byte_identical_output(main_out: Path, tmp
         assert (main_out / "stacks" / stack / "cdk.tf.json").read_text() == reference[stack], stack
 
 
-def test_synth_loads_only_the_provider_submodules_it_uses(tmp_path: Path) -> None:
-    code = (
-        f"import sys, main; main.main(['--backend', 'local', '--outdir', {str(tmp_path / 'out')!r}]);"
-        "print(' '.join(sorted(m for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.'))))"
-    )
-    result = run([sys.executable, "-c", code])
-    assert result.returncode == 0, result.stderr
+def test_synth_loads_only_the_provider_submodules_it_uses(main_out: Path) -> None:
+    imported = (main_out.parent / "provider-modules.txt").read_text().split()
     loaded = {
-        name.removeprefix("cdktf_cdktf_provider_aws.").split(".")[0] for name in result.stdout.split("\n")[-2].split()
+        name.removeprefix("cdktf_cdktf_provider_aws.").split(".")[0]
+        for name in imported
+        if name.startswith("cdktf_cdktf_provider_aws.")
     }
     # Only what the project's code names (`from cdktf_cdktf_provider_aws.vpc import Vpc`), plus the
     # provider package's jsii runtime: nothing pulled in behind it (the full package has ~2200).

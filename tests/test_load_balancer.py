@@ -20,7 +20,13 @@ from config.security_groups import SecurityGroupsConfig
 from config.service import ServiceConfig
 from modules import LoadBalancer, Network, SecurityGroups
 from modules.block import AlarmPolicy, Naming
-from modules.load_balancer import ELB_LOG_ACCOUNTS, LOG_DELIVERY_SERVICE, TLS_POLICY, target_group_name
+from modules.load_balancer import (
+    ELB_LOG_ACCOUNTS,
+    LOG_DELIVERY_SERVICE,
+    TLS_POLICY,
+    log_delivery_principal,
+    target_group_name,
+)
 from tests.config_check import Data, fails, parse
 from tests.synth import Json, only, ref, resources, synth_construct
 
@@ -332,10 +338,14 @@ def test_alb_writes_access_logs_after_the_bucket_policy_exists(http_only: Json) 
         ("ap-south-2", {"Service": LOG_DELIVERY_SERVICE}),
     ],
 )
-def test_bucket_policy_lets_the_regions_log_delivery_principal_write(region: str, principal: dict[str, str]) -> None:
-    document = synth_lb(region=region)
+def test_each_region_has_its_log_delivery_principal(region: str, principal: dict[str, str]) -> None:
+    assert log_delivery_principal(region) == principal
+
+
+def test_bucket_policy_lets_the_regions_log_delivery_principal_write() -> None:
+    document = synth_lb(region="us-gov-west-1")
     [write] = [s for s in bucket_policy(document)["Statement"] if s["Effect"] == "Allow"]
-    assert write["Principal"] == principal
+    assert write["Principal"] == log_delivery_principal("us-gov-west-1")
     assert write["Action"] == ["s3:PutObject"]
     [resource] = write["Resource"]
     bucket = ref(document, "aws_s3_bucket", only(document, "aws_s3_bucket"), "arn")
