@@ -137,6 +137,10 @@ ATTRIBUTES: dict[tuple[str, str], ApiField] = {
     ("aws_cloudfront_origin_access_control", "description"): _api(
         "cloudfront", "CreateOriginAccessControl", "OriginAccessControlConfig.Description"
     ),
+    ("aws_acm_certificate", "domain_name"): _api("acm", "RequestCertificate", "DomainName"),
+    ("aws_route53_record", "name"): _api(
+        "route53", "ChangeResourceRecordSets", "ChangeBatch.Changes[].ResourceRecordSet.Name"
+    ),
     ("aws_elastic_beanstalk_application", "name"): _api("elasticbeanstalk", "CreateApplication", "ApplicationName"),
     ("aws_elastic_beanstalk_application", "description"): _api("elasticbeanstalk", "CreateApplication", "Description"),
     ("aws_elastic_beanstalk_environment", "name"): _api("elasticbeanstalk", "CreateEnvironment", "EnvironmentName"),
@@ -156,6 +160,10 @@ GENERATED_SUFFIX: dict[tuple[str, str], str] = {
 # S3 is left out on purpose: its TagSet reuses the object-key shape (min 1 only).
 TAGS: dict[str, tuple[ApiField, ApiField]] = {
     "aws_wafv2_web_acl": (_api("wafv2", "CreateWebACL", "Tags[].Key"), _api("wafv2", "CreateWebACL", "Tags[].Value")),
+    "aws_acm_certificate": (
+        _api("acm", "RequestCertificate", "Tags[].Key"),
+        _api("acm", "RequestCertificate", "Tags[].Value"),
+    ),
     "aws_lb": (_api("elbv2", "CreateLoadBalancer", "Tags[].Key"), _api("elbv2", "CreateLoadBalancer", "Tags[].Value")),
     "aws_lb_target_group": (
         _api("elbv2", "CreateTargetGroup", "Tags[].Key"),

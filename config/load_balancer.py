@@ -78,13 +78,13 @@ class AlbConfig(Strict):
         """Region part of the certificate ARN, if any."""
         return certificate_region(self.certificate_arn)
 
-    @property
-    def listener_ports(self) -> list[int]:
-        """Ports the ALB listens on: 80, and 443 when it has a certificate."""
-        return [HTTP_PORT, HTTPS_PORT] if self.certificate_arn else [HTTP_PORT]
-
     def effective_ingress_cidrs(self, vpc_cidr: str) -> list[str]:
         """The configured CIDRs, else the internet (internet-facing) or the VPC (internal)."""
         if self.ingress_cidrs is not None:
             return list(self.ingress_cidrs)
         return [vpc_cidr] if self.internal else [ANYWHERE]
+
+
+def listener_ports(*, https: bool) -> list[int]:
+    """Ports the ALB listens on: 80, and 443 when it has a certificate (``certificate_arn`` or ``[domain]``'s)."""
+    return [HTTP_PORT, HTTPS_PORT] if https else [HTTP_PORT]

@@ -27,6 +27,7 @@ from .cache import CacheConfig
 from .cluster import ComputeConfig, check_exec
 from .data_access import check_data_access
 from .database import DatabaseConfig
+from .domain import DomainConfig, check_domain
 from .errors import FieldError, Path, format_path, raise_all
 from .frontend import CLOUDFRONT_REGION, FrontendConfig, check_frontend_origin
 from .kms import EncryptionConfig
@@ -83,6 +84,12 @@ class EnvironmentConfig(Strict):
     )
     frontend: FrontendConfig = Field(
         default_factory=FrontendConfig, description="Static frontend: private S3 bucket behind CloudFront, HTTPS only."
+    )
+    domain: DomainConfig | None = Field(
+        default=None,
+        description="Custom domains from an existing Route 53 hosted zone: certificates and records for the load "
+        "balancer and the distribution. Unset: no custom domain (AWS's own names, or certificates [alb] and "
+        "[frontend] name).",
     )
     beanstalk: BeanstalkConfig | None = Field(
         default=None, description="Elastic Beanstalk settings; only with compute.kind = 'beanstalk'."
@@ -207,7 +214,9 @@ def _compute_choice(
     return _caught(lambda: check_beanstalk_choice(compute.kind, beanstalk, database, cache, list(services)))
 
 
-def _frontend_origin(frontend: FrontendConfig, alb: AlbConfig) -> Problems:
+def _frontend_origin(frontend: FrontendConfig, alb: AlbConfig, domain: DomainConfig | None) -> Problems:
+    if domain is not None:  # its API record is the origin; check_domain refuses a certificate_arn next to it
+        return []
     return _caught(lambda: check_frontend_origin(frontend, alb.certificate_arn))
 
 
@@ -405,6 +414,7 @@ CROSS_TABLE_CHECKS: tuple[Callable[..., Problems], ...] = (
     _beanstalk_database_user,
     account_role_partition,
     state_role_partition,
+    check_domain,
 )
 
 

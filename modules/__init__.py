@@ -13,6 +13,7 @@ from .beanstalk import Beanstalk
 from .cache import Cache
 from .cluster import Cluster
 from .database import Database
+from .domain import Domain
 from .frontend import Frontend
 from .kms import PlatformKey
 from .load_balancer import LoadBalancer, ServiceTarget
@@ -30,6 +31,7 @@ __all__ = [
     "Cache",
     "Cluster",
     "Database",
+    "Domain",
     "Frontend",
     "LoadBalancer",
     "ManagedRuleGroup",

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 
 from cdktf import Fn, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_elastic_beanstalk_hosted_zone import DataAwsElasticBeanstalkHostedZone
 from cdktf_cdktf_provider_aws.data_aws_elastic_beanstalk_solution_stack import DataAwsElasticBeanstalkSolutionStack
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.elastic_beanstalk_application import (
@@ -27,6 +28,7 @@ from config.naming import IAM_ROLE_NAME_MAX
 from .block import Alarm, AlarmPolicy, Block, Comparison, Naming, Statistic
 from .cache import Cache
 from .database import Database
+from .domain import AliasTarget
 from .iam import Statement, allow, decrypt_via, service_role
 from .load_balancer import load_balancer_alarms
 from .network import Network
@@ -115,6 +117,12 @@ class Beanstalk(Block):
         self.load_balancer_arn = Fn.element(self.environment.load_balancers, 0)
         # CloudWatch's LoadBalancer dimension is the part of the ALB ARN after "loadbalancer/".
         self.load_balancer_arn_suffix = Fn.element(Fn.split(":loadbalancer/", self.load_balancer_arn), 1)
+
+    def alias_target(self) -> AliasTarget:
+        """Where an alias record to the environment points: its CNAME, in Elastic Beanstalk's hosted zone
+        of the region (Route 53 resolves it to the environment's load balancer)."""
+        zone = DataAwsElasticBeanstalkHostedZone(self, "hosted-zone")
+        return AliasTarget(dns_name=self.cname, zone_id=zone.id, evaluate_target_health=True)
 
     def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
         """5xx of the environment's own load balancer (its target groups are Beanstalk's: the

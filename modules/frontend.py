@@ -37,6 +37,7 @@ from config.frontend import FrontendConfig
 
 from .block import Block, Naming
 from .bucket import LOG_NONCURRENT_VERSION_DAYS, private_bucket, tls_only_policy
+from .domain import AliasTarget, SiteDomain
 from .iam import allow
 from .kms import PlatformKey
 from .waf import WebAcl
@@ -54,15 +55,37 @@ API_ORIGIN = "api"
 API_PATH_PATTERN = "/api/*"
 LOG_PREFIX = "cloudfront/"
 S3_ACCESS_LOG_PREFIX = "s3-access/"
-# Deep links of a single-page app (/movies/42) have no file extension: serve the app's entry
+# The viewer-request function of the bucket behaviour (a behaviour takes one function per event),
+# in parts. Deep links of a single-page app (/movies/42) have no file extension: serve the app's entry
 # document for them, leave real files (/assets/app.js) alone so a missing one stays an error.
-SPA_REWRITE = """function handler(event) {
+HANDLER_START = """function handler(event) {
   var request = event.request;
-  var last = request.uri.split('/').pop();
+"""
+SPA_REWRITE = """  var last = request.uri.split('/').pop();
   if (last === '' || last.indexOf('.') === -1) {
     request.uri = '/%s';
   }
-  return request;
+"""
+# Another name of the site (www.<domain>) answers with a 301 to the same path and query on the site's
+# own name. The query is rebuilt as name=value pairs, as CloudFront's own examples do.
+REDIRECT = """  var host = request.headers.host ? request.headers.host.value : '';
+  if (%(from)s.indexOf(host) !== -1) {
+    var query = [];
+    for (var name in request.querystring) {
+      var field = request.querystring[name];
+      var values = field.multiValue ? field.multiValue : [field];
+      for (var i = 0; i < values.length; i++) {
+        query.push(name + '=' + values[i].value);
+      }
+    }
+    return {
+      statusCode: 301,
+      statusDescription: 'Moved Permanently',
+      headers: {location: {value: 'https://%(to)s' + request.uri + (query.length ? '?' + query.join('&') : '')}}
+    };
+  }
+"""
+HANDLER_END = """  return request;
 }
 """
 
@@ -94,15 +117,20 @@ class Frontend(Block):
         web_acl: WebAcl | None = None,
         load_balancer_dns_name: str | None = None,
         load_balancer_https: bool = False,
+        site_domain: SiteDomain | None = None,
     ) -> None:
         """``key`` encrypts the site bucket (SSE-KMS with an S3 Bucket Key; SSE-S3 without one): its policy
         must let CloudFront decrypt (``PlatformKey`` with ``cloudfront_reads``), and uploaders need
         kms:GenerateDataKey. ``web_acl``: the platform's CLOUDFRONT ACL, unless ``settings.web_acl_arn``
         names one. ``load_balancer_dns_name``: where ``/api/*`` goes with ``settings.api_origin`` (unless
         ``settings.api_origin_domain`` names it), over HTTPS only when ``load_balancer_https`` (it has a
-        certificate), else over HTTP."""
+        certificate), else over HTTP. ``site_domain``: the names and certificate ``[domain]`` provides,
+        instead of ``settings.aliases`` and ``settings.certificate_arn``."""
         super().__init__(scope, construct_id)
         self._settings = settings
+        self._aliases = site_domain.aliases if site_domain else list(settings.aliases)
+        self._certificate_arn = site_domain.certificate_arn if site_domain else settings.certificate_arn
+        self._redirect_to = site_domain.redirect_to if site_domain else None
         self._naming = naming
         self._name = naming.name("frontend", max_length=64)
 
@@ -141,6 +169,11 @@ class Frontend(Block):
             Condition={"StringEquals": {"AWS:SourceArn": self.distribution.arn}},
         )
         tls_only_policy(self, "site-policy", self.bucket, [read])
+
+    def alias_target(self) -> AliasTarget:
+        """Where an alias record to the distribution points. No health evaluation: Route 53 refuses it
+        for CloudFront targets."""
+        return AliasTarget(dns_name=self.domain_name, zone_id=self.hosted_zone_id, evaluate_target_health=False)
 
     def _access_logs(self) -> tuple[CloudfrontDistributionLoggingConfig, list[Any]]:
         """The log bucket, the site bucket's S3 server access logs into it, and the distribution's
@@ -210,7 +243,7 @@ class Frontend(Block):
             signing_protocol="sigv4",
         )
         headers = self._security_headers()
-        functions = self._spa_rewrite()
+        functions = self._viewer_request()
         return CloudfrontDistribution(
             self,
             "distribution",
@@ -220,7 +253,7 @@ class Frontend(Block):
             http_version="http2and3",
             price_class=self._settings.price_class,
             default_root_object=self._settings.default_root_object,
-            aliases=list(self._settings.aliases) or None,
+            aliases=self._aliases or None,
             web_acl_id=web_acl_arn,
             origin=self._origins(access_control, api_domain, https=api_https),
             default_cache_behavior=CloudfrontDistributionDefaultCacheBehavior(
@@ -272,22 +305,40 @@ class Frontend(Block):
             ),
         )
 
-    def _spa_rewrite(self) -> list[CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation]:
-        """With ``spa_fallback``, the viewer-request function of the bucket behaviour; none otherwise."""
-        if not self._settings.spa_fallback:
+    def _viewer_request(self) -> list[CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation]:
+        """The viewer-request function of the bucket behaviour: the redirect of the site's other names
+        (``www``) to its own, then with ``spa_fallback`` the deep-link rewrite; none when neither applies.
+        ``/api/*`` is not redirected: a redirected POST loses its body."""
+        spa = self._settings.spa_fallback
+        redirected = [name for name in self._aliases if name != self._redirect_to] if self._redirect_to else []
+        if not (spa or redirected):
             return []
-        rewrite = CloudfrontFunction(
+        code = HANDLER_START
+        purposes = []
+        if redirected:
+            # Validated DNS names: nothing in them needs escaping in a JavaScript string.
+            names = ", ".join(f"'{name}'" for name in redirected)
+            code += REDIRECT % {"from": f"[{names}]", "to": self._redirect_to}
+            purposes.append("redirect www to the site's own name")
+        if spa:
+            code += SPA_REWRITE % self._settings.default_root_object
+            purposes.append("serve the app's entry document for extension-less paths (deep links)")
+        code += HANDLER_END
+        comment = "; ".join(purposes)
+        # The deep-link function keeps its construct ID and name when it takes the redirect as well.
+        role = "spa-rewrite" if spa else "www-redirect"
+        function = CloudfrontFunction(
             self,
-            "spa-rewrite",
-            name=f"{self._name}-spa-rewrite",
+            role,
+            name=f"{self._name}-{role}",
             runtime="cloudfront-js-2.0",
-            comment="Serve the app's entry document for extension-less paths (deep links)",
-            code=SPA_REWRITE % self._settings.default_root_object,
+            comment=comment[0].upper() + comment[1:],
+            code=code,
             publish=True,
         )
         return [
             CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation(
-                event_type="viewer-request", function_arn=rewrite.arn
+                event_type="viewer-request", function_arn=function.arn
             )
         ]
 
@@ -335,10 +386,10 @@ class Frontend(Block):
 
     def _viewer_certificate(self) -> CloudfrontDistributionViewerCertificate:
         """The custom domains' certificate (SNI, TLS 1.2+), else CloudFront's default one."""
-        if self._settings.certificate_arn is None:
+        if self._certificate_arn is None:
             return CloudfrontDistributionViewerCertificate(cloudfront_default_certificate=True)
         return CloudfrontDistributionViewerCertificate(
-            acm_certificate_arn=self._settings.certificate_arn,
+            acm_certificate_arn=self._certificate_arn,
             ssl_support_method="sni-only",
             minimum_protocol_version=VIEWER_TLS_POLICY,
         )

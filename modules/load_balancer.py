@@ -35,6 +35,7 @@ from config.service import ServiceConfig
 
 from .block import Alarm, AlarmPolicy, Block, Naming, Signal, Statistic
 from .bucket import LOG_NONCURRENT_VERSION_DAYS, private_bucket, tls_only_policy
+from .domain import AliasTarget
 from .iam import allow
 from .network import Network
 from .security_groups import SecurityGroups
@@ -156,15 +157,19 @@ class LoadBalancer(Block):
         services: Mapping[str, ServiceConfig],
         priorities: Mapping[str, int],
         moved_first: Mapping[str, Sequence[str]] | None = None,
+        certificate_arn: str | None = None,
     ) -> None:
         """``services``: the routed services by name, each one target group and listener rule (the name
         keys their construct IDs, so reordering never churns resources). ``priorities``: each one's
         listener-rule priority (config/routing.py allocates them); ``moved_first``: per service, the
-        services whose rules must leave its number before its rule takes it (``routing.moves_first``)."""
+        services whose rules must leave its number before its rule takes it (``routing.moves_first``).
+        ``certificate_arn``: the certificate ``[domain]`` issues, served like ``settings.certificate_arn``
+        (the load refuses both at once)."""
         super().__init__(scope, construct_id)
         if security_groups.alb_sg_id is None:
             raise ValueError("security_groups has no ALB group: build it with the load balancer's settings")
         self._settings = settings
+        self._certificate_arn = certificate_arn or settings.certificate_arn
         self._naming = naming
         self._vpc_id = network.vpc_id
         name = naming.name("alb", max_length=ALB_NAME_MAX)
@@ -201,6 +206,10 @@ class LoadBalancer(Block):
     def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
         return load_balancer_alarms(self.arn_suffix, self._settings.alarms)
 
+    def alias_target(self) -> AliasTarget:
+        """Where an alias record to the ALB points; Route 53 answers while it has a healthy target."""
+        return AliasTarget(dns_name=self.dns_name, zone_id=self.zone_id, evaluate_target_health=True)
+
     def _access_logs(self) -> tuple[LbAccessLogs | None, list[ITerraformDependable] | None]:
         """The ALB's access-log setting and what the ALB must wait for; no bucket when logs are off."""
         self.access_logs_bucket = None
@@ -220,7 +229,7 @@ class LoadBalancer(Block):
                 content_type="application/json", message_body=NOT_FOUND_BODY, status_code="404"
             ),
         )
-        certificate_arn = self._settings.certificate_arn
+        certificate_arn = self._certificate_arn
         self.https_listener = None
         http_action = not_found
         if certificate_arn:

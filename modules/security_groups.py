@@ -12,7 +12,7 @@ from constructs import Construct
 
 from config.cache import CACHE_PORT
 from config.database import POSTGRES_PORT
-from config.load_balancer import HTTP_PORT, HTTPS_PORT, AlbConfig
+from config.load_balancer import HTTP_PORT, HTTPS_PORT, AlbConfig, listener_ports
 from config.security_groups import SecurityGroupMode, SecurityGroupsConfig
 
 from .block import Block, Naming
@@ -55,12 +55,14 @@ class SecurityGroups(Block):
         network: Network,
         load_balancer: AlbConfig | None,
         service_ports: Mapping[str, int],
+        load_balancer_https: bool = False,
         database: bool = False,
         database_proxy: bool = False,
         cache: bool = False,
     ) -> None:
         """``load_balancer``: the platform ALB's settings (who may reach which listener port); None when the
-        compute brings its own load balancer (Elastic Beanstalk). ``service_ports``: each service's
+        compute brings its own load balancer (Elastic Beanstalk). ``load_balancer_https``: it serves HTTPS
+        with a certificate its settings do not name (``[domain]``'s). ``service_ports``: each service's
         container port, by name: the ALB reaches these, and services reach each other on them.
         ``database``, ``database_proxy``, ``cache``: whether the environment has them (an RDS Proxy group
         takes the database port in from the services and out to the database only; in shared mode the
@@ -74,7 +76,11 @@ class SecurityGroups(Block):
         for service, port in sorted(service_ports.items()):
             self._ports.setdefault(port, []).append(service)
 
-        alb = self._load_balancer_group(load_balancer, network.vpc_cidr) if load_balancer is not None else None
+        alb = (
+            self._load_balancer_group(load_balancer, network.vpc_cidr, https=load_balancer_https)
+            if load_balancer is not None
+            else None
+        )
         self.alb_sg_id = alb.id if alb is not None else None
         self.database_sg_id = self.cache_sg_id = self.database_proxy_sg_id = None
         if settings.mode == "shared":
@@ -111,10 +117,10 @@ class SecurityGroups(Block):
         if cache:
             self.cache_sg_id = self._data_group(app, "cache", CACHE_PORT).id
 
-    def _load_balancer_group(self, settings: AlbConfig, vpc_cidr: str) -> SecurityGroup:
+    def _load_balancer_group(self, settings: AlbConfig, vpc_cidr: str, *, https: bool) -> SecurityGroup:
         """The ALB's group: its listener ports from the allowed clients (egress: see ``_alb_to_app``)."""
         alb = self._group("alb", "ALB: HTTP(S) from the allowed clients, out only to the services")
-        for port in sorted(settings.listener_ports):
+        for port in sorted(listener_ports(https=https or settings.certificate_arn is not None)):
             for cidr in settings.effective_ingress_cidrs(vpc_cidr):
                 self._rule(
                     "in",

@@ -21,9 +21,11 @@ def build_beanstalk(
     *,
     naming: Naming,
     key: PlatformKey | None,
+    certificate_arn: str | None = None,
 ) -> Beanstalk:
     """ECR repositories for the compose images and one Beanstalk environment in the VPC, connected to
-    the data tier through the app (or shared) security group; its load balancer takes [alb]'s certificate."""
+    the data tier through the app (or shared) security group; its load balancer takes [alb]'s certificate,
+    or ``certificate_arn`` ([domain]'s)."""
     settings = config.beanstalk
     assert settings is not None  # check_beanstalk_choice: compute.kind = "beanstalk" has [beanstalk]
     repositories = {name: build_repository(stack, config, name, key=key) for name in settings.repositories}
@@ -37,7 +39,7 @@ def build_beanstalk(
         repositories=repositories,
         database=data.database,
         cache=data.cache,
-        certificate_arn=config.alb.certificate_arn,
+        certificate_arn=certificate_arn or config.alb.certificate_arn,
     )
     TerraformOutput(stack, "beanstalk_cname", value=beanstalk.cname, description="Beanstalk environment CNAME")
     TerraformOutput(

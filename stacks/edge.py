@@ -9,6 +9,7 @@ from cdktf import TerraformOutput, TerraformStack
 from config import EnvironmentConfig
 from modules import Frontend, Monitoring, PlatformKey, WebAcl
 from modules.block import Block, Naming
+from modules.domain import SiteDomain
 
 
 def build_frontend(
@@ -19,9 +20,12 @@ def build_frontend(
     key: PlatformKey | None,
     web_acl: WebAcl | None,
     load_balancer_dns_name: str | None,
+    load_balancer_https: bool,
+    site_domain: SiteDomain | None,
 ) -> Frontend | None:
-    """The static frontend; ``/api/*`` goes to the load balancer (the ALB or Beanstalk's) when asked.
-    The bucket is encrypted with ``key`` (the environment's, which CloudFront may use)."""
+    """The static frontend; ``/api/*`` goes to the load balancer (the ALB or Beanstalk's) when asked, at
+    ``load_balancer_dns_name`` (over HTTPS with ``load_balancer_https``). The bucket is encrypted with
+    ``key`` (the environment's, which CloudFront may use). ``site_domain``: [domain]'s names for it."""
     if not config.frontend.enabled:
         return None
     site = Frontend(
@@ -32,8 +36,8 @@ def build_frontend(
         key=key,
         web_acl=web_acl,
         load_balancer_dns_name=load_balancer_dns_name,
-        # check_frontend_origin guarantees an api_origin_domain on the certificate when the ALB has one.
-        load_balancer_https=config.alb.certificate_arn is not None,
+        load_balancer_https=load_balancer_https,
+        site_domain=site_domain,
     )
     TerraformOutput(stack, "frontend_domain_name", value=site.domain_name, description="CloudFront domain name")
     TerraformOutput(

@@ -15,12 +15,13 @@ from constructs import Construct
 from config import EnvironmentConfig
 from config.backends import LocalBackendConfig
 from config.provider import BINDINGS_AWS_PROVIDER, AwsProviderVersion
-from modules import AwsProviders, Beanstalk, Cluster, Service, state_backend
+from modules import AwsProviders, Beanstalk, Cluster, LoadBalancer, Service, state_backend
 from modules.block import Block, Naming
 
 from .beanstalk import build_beanstalk
 from .compute import build_fargate
 from .data import build_data_tier
+from .domain import build_domain, route_api, route_site
 from .edge import build_frontend, build_monitoring
 from .network import build_network
 from .security import build_key
@@ -56,17 +57,31 @@ class PlatformStack(TerraformStack):
         self.key = build_key(self, config, naming=naming)
 
         network = build_network(self, config, naming=naming, key=self.key)
-        self.security_groups, self.load_balancer = build_traffic(self, config, network, naming=naming)
+        # The certificates first: the load balancer and the distribution serve them.
+        self.domain = build_domain(self, config, naming=naming)
+        certificate_arn = self.domain.api_certificate_arn if self.domain else None
+        self.security_groups, self.load_balancer = build_traffic(
+            self, config, network, naming=naming, certificate_arn=certificate_arn
+        )
         self.data = build_data_tier(self, config, network, self.security_groups, naming=naming, key=self.key)
         self.beanstalk: Beanstalk | None = None
         self.cluster: Cluster | None = None
         self.services: dict[str, Service] = {}
+        entry: Beanstalk | LoadBalancer
         if self.load_balancer is None:  # compute.kind = "beanstalk": it brings its own load balancer
-            self.beanstalk = build_beanstalk(
-                self, config, network, self.security_groups, self.data, naming=naming, key=self.key
+            self.beanstalk = entry = build_beanstalk(
+                self,
+                config,
+                network,
+                self.security_groups,
+                self.data,
+                naming=naming,
+                key=self.key,
+                certificate_arn=certificate_arn,
             )
-            load_balancer_arn = self.beanstalk.load_balancer_arn
+            load_balancer_arn, api_origin = self.beanstalk.load_balancer_arn, self.beanstalk.cname
         else:
+            entry = self.load_balancer
             self.cluster, self.services = build_fargate(
                 self,
                 config,
@@ -78,11 +93,13 @@ class PlatformStack(TerraformStack):
                 key=self.key,
                 first_deploy=first_deploy,
             )
-            load_balancer_arn = self.load_balancer.alb.arn
+            load_balancer_arn, api_origin = self.load_balancer.alb.arn, self.load_balancer.dns_name
         self.web_acls = build_web_acls(self, config, naming=naming, key=self.key, load_balancer_arn=load_balancer_arn)
-        api_origin = (
-            self.beanstalk.cname if self.beanstalk else self.load_balancer.dns_name if self.load_balancer else None
-        )
+        # check_frontend_origin: with [alb]'s certificate, frontend.api_origin_domain names the origin.
+        api_https = config.alb.certificate_arn is not None
+        if self.domain is not None:
+            # CloudFront reaches the load balancer by the API's record, a name on its certificate.
+            api_origin, api_https = route_api(self, self.domain, entry.alias_target()), True
         self.frontend = build_frontend(
             self,
             config,
@@ -90,7 +107,11 @@ class PlatformStack(TerraformStack):
             key=self.key,
             web_acl=self.web_acls.cloudfront,
             load_balancer_dns_name=api_origin,
+            load_balancer_https=api_https,
+            site_domain=self.domain.site if self.domain else None,
         )
+        if self.domain is not None and self.frontend is not None:
+            route_site(self, self.domain, self.frontend)
         watched: list[Block] = [
             block
             for block in (

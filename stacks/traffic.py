@@ -10,10 +10,15 @@ from modules.block import Naming
 
 
 def build_traffic(
-    stack: TerraformStack, config: EnvironmentConfig, network: Network, *, naming: Naming
+    stack: TerraformStack,
+    config: EnvironmentConfig,
+    network: Network,
+    *,
+    naming: Naming,
+    certificate_arn: str | None = None,
 ) -> tuple[SecurityGroups, LoadBalancer | None]:
     """Security groups, and (unless Elastic Beanstalk brings its own) the ALB with one target group
-    and listener rule per service, plus outputs."""
+    and listener rule per service, plus outputs. ``certificate_arn``: [domain]'s for the ALB."""
     platform_alb = config.compute.kind == "fargate"
     database = config.database
     security_groups = SecurityGroups(
@@ -24,6 +29,7 @@ def build_traffic(
         network=network,
         load_balancer=config.alb if platform_alb else None,
         service_ports={name: service.container_port for name, service in config.services.items()},
+        load_balancer_https=certificate_arn is not None,
         database=database is not None,
         database_proxy=database is not None and database.proxy.enabled,
         cache=config.cache is not None,
@@ -40,6 +46,7 @@ def build_traffic(
         services=config.services,
         priorities=config.listener_rule_priorities(),
         moved_first=config.listener_rules_moved_first(),
+        certificate_arn=certificate_arn,
     )
     _outputs(stack, load_balancer)
     return security_groups, load_balancer

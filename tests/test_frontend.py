@@ -476,24 +476,23 @@ def test_api_paths_go_to_the_load_balancer_over_https_when_it_has_a_certificate(
     [behaviour] = distribution["ordered_cache_behavior"]
     assert behaviour["path_pattern"] == "/api/*"
     assert behaviour["target_origin_id"] == "api"
-    if config.alb.certificate_arn:
+    if config.domain is not None:  # staging, prod: the API's record, a name on the ALB's certificate
         assert api["custom_origin_config"]["origin_protocol_policy"] == "https-only"
-        assert api["domain_name"] == config.frontend.api_origin_domain
+        assert api["domain_name"].startswith("${aws_route53_record.domain_record-api_")
     else:  # dev: no certificate on the ALB, so CloudFront reaches its DNS name over HTTP
         assert api["custom_origin_config"]["origin_protocol_policy"] == "http-only"
         [alb_id] = resources(document, "aws_lb")
         assert api["domain_name"] == f"${{aws_lb.{alb_id}.dns_name}}"
 
 
-@pytest.mark.parametrize(
-    ("env", "domain"), [("staging", "www.staging.netflux.example.com"), ("prod", "www.netflux.example.com")]
-)
+@pytest.mark.parametrize(("env", "domain"), [("staging", "staging.netflux.example"), ("prod", "netflux.example")])
 def test_shared_environments_frontend_has_its_domain_and_certificate(
-    synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig], env: str, domain: str
+    synthesized: dict[str, Json], env: str, domain: str
 ) -> None:
     distribution = only(synthesized[env], "aws_cloudfront_distribution")
-    assert distribution["aliases"] == [domain]
+    assert distribution["aliases"] == [domain, f"www.{domain}"]
     certificate = distribution["viewer_certificate"]
-    assert certificate["acm_certificate_arn"] == environments[env].frontend.certificate_arn
+    # The us-east-1 certificate [domain] issues, once validated (tests/test_domain.py).
+    assert certificate["acm_certificate_arn"].startswith("${aws_acm_certificate_validation.domain_validated-site_")
     assert certificate["ssl_support_method"] == "sni-only"
     assert certificate["minimum_protocol_version"] == "TLSv1.2_2021"

@@ -2,7 +2,7 @@
 
 Per stack, in order: plan, apply, a second plan with ``-detailed-exitcode``, destroy. One moto server
 serves the whole run (``tools.emulator``); each stack gets its own directory, state file and override
-(fake credentials; external certificates swapped for ones imported into the emulator). The stacks are
+(fake credentials; external certificates and hosted zones created in the emulator). The stacks are
 the AWS provider 5.100.0 output (the provider these machines have).
 
 What the emulator cannot do is listed, reviewed, in ``emulator-gaps.toml``:
@@ -45,7 +45,6 @@ from tools.emulator import (
     EmulatorUnavailableError,
     merge_overrides,
     provider_override,
-    referenced_certificates,
     required_variables,
     unprotect_override,
 )
@@ -363,11 +362,10 @@ class StackHarness:
         return self.run
 
     def prepare(self, *, unprotect: bool = True) -> None:
-        """Override file, certificates in the emulator, a fresh state file, terraform init. With
-        ``unprotect``, deletion protection (and log buckets' keep-on-destroy) is lifted in the same
-        override, so the run can end with a plain destroy."""
-        certificates = self.emulator.import_certificates(referenced_certificates(self.document))
-        override = provider_override(self.document, certificates)
+        """Override file, fixtures in the emulator (certificates, hosted zones), a fresh state file,
+        terraform init. With ``unprotect``, deletion protection (and log buckets' keep-on-destroy) is
+        lifted in the same override, so the run can end with a plain destroy."""
+        override = provider_override(self.document, self.emulator.create_fixtures(self.document))
         if unprotect:
             lifted = unprotect_override(self.document)
             self.run.unprotected = lifted.addresses

@@ -84,7 +84,11 @@ class Emulator:
                 cwd=ROOT,
                 # AWS managed policies (service-role/AmazonRDSEnhancedMonitoringRole...) exist in every
                 # account; moto only knows them when asked (moto/settings.py load_iam_aws_managed_policies).
-                env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
+                # ACM issues a DNS-validated certificate once its validation records resolve; moto issues it
+                # this many seconds after the request, records or not (moto/acm/models.py CertBundle.check,
+                # 60 by default in moto/settings.py): sooner than the records take to create, so
+                # aws_acm_certificate_validation finds it issued instead of waiting out the default.
+                env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ACM_VALIDATION_WAIT": "1"},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: stopped with everything it started
@@ -120,20 +124,27 @@ class Emulator:
         """Every failed request so far (method, path, operation, status, response head)."""
         return [json.loads(line) for line in self.error_log.read_text().splitlines() if line.strip()]
 
-    def import_certificates(self, arns: list[str]) -> dict[str, str]:
-        """Import one self-signed certificate into the emulator's ACM per ARN the stack references (in
-        the ARN's region); the ARN each got there, by the ARN the stack names."""
-        if not arns:
+    def create_fixtures(self, document: Mapping[str, Any]) -> dict[str, str]:
+        """Create in the emulator what the stack expects to exist already: one self-signed certificate
+        per certificate ARN it names (in the ARN's region and account), and the public hosted zones it
+        looks up (in its account). Returns what to swap in the stack: the emulator's ARN by the ARN the
+        stack names, the emulator's zone id by the id the stack names."""
+        arguments = [f"--certificate={arn}" for arn in referenced_certificates(document)]
+        for zone in referenced_zones(document):
+            arguments += ["--zone", zone.account, zone.name, zone.zone_id or "-"]
+        if not arguments:
             return {}
         result = subprocess.run(
-            [str(self.python), "-m", "tools.emulator_fixtures", "--endpoint", self.endpoint, *arns],
+            [str(self.python), "-m", "tools.emulator_fixtures", "--endpoint", self.endpoint, *arguments],
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=False,
         )
         if result.returncode != 0:
-            raise EmulatorUnavailableError(f"importing certificates into the emulator failed:\n{result.stderr[-2000:]}")
+            raise EmulatorUnavailableError(
+                f"creating the stack's fixtures in the emulator failed:\n{result.stderr[-2000:]}"
+            )
         mapping: dict[str, str] = json.loads(result.stdout)
         return mapping
 
@@ -145,6 +156,43 @@ def referenced_certificates(document: Mapping[str, Any]) -> list[str]:
     """ACM certificate ARNs the stack names literally (certificates it expects to exist already)."""
     text = json.dumps(document.get("resource", {}))
     return sorted({match.group(0) for match in _CERTIFICATE_ARN.finditer(text)})
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A public hosted zone a stack looks up, as the emulator must hold it."""
+
+    account: str
+    name: str
+    zone_id: str | None
+    """The id the stack names the zone by, None when it looks it up by name."""
+
+
+def referenced_zones(document: Mapping[str, Any]) -> list[Zone]:
+    """The hosted zones the stack's ``aws_route53_zone`` lookups expect, in the account it works in (its
+    default provider's ``allowed_account_ids``, else moto's default account). A zone named by id gets the
+    name of the shortest certificate name in the stack (the site's own): it lies in the zone, and the
+    lookup's check that the site is in the zone passes."""
+    lookups = document.get("data", {}).get("aws_route53_zone", {})
+    if not lookups:
+        return []
+    default: dict[str, Any] = next((p for p in document.get("provider", {}).get("aws", []) if "alias" not in p), {})
+    account: str = (default.get("allowed_account_ids") or [ACCOUNT_ID])[0]
+    names = [
+        name
+        for body in document.get("resource", {}).get("aws_acm_certificate", {}).values()
+        for name in [body.get("domain_name"), *body.get("subject_alternative_names", [])]
+        if isinstance(name, str)
+    ]
+    zones = []
+    for lookup in lookups.values():
+        if "name" in lookup:
+            zones.append(Zone(account, lookup["name"], None))
+        elif names:
+            zones.append(Zone(account, min(names, key=len), lookup["zone_id"]))
+        else:
+            raise EmulatorUnavailableError(f"hosted zone {lookup['zone_id']}: no certificate name to name it by")
+    return zones
 
 
 def _replace_strings(value: Any, mapping: Mapping[str, str]) -> Any:
@@ -159,15 +207,16 @@ def _replace_strings(value: Any, mapping: Mapping[str, str]) -> Any:
     return value
 
 
-def _resources(document: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for resource_type, items in document.get("resource", {}).items():
+def _resources(document: Mapping[str, Any], section: str = "resource") -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for resource_type, items in document.get(section, {}).items():
         for logical_id, body in items.items():
             yield resource_type, logical_id, body
 
 
-def provider_override(document: Mapping[str, Any], certificates: Mapping[str, str]) -> dict[str, Any]:
+def provider_override(document: Mapping[str, Any], fixtures: Mapping[str, str]) -> dict[str, Any]:
     """Fake credentials for every provider block (default and aliased), no metadata lookups that need
-    real AWS, path-style S3; references to external certificates swapped for the emulator's.
+    real AWS, path-style S3; what ``fixtures`` maps (external certificates, hosted zone ids, from
+    ``Emulator.create_fixtures``) swapped for the emulator's.
 
     The account guard (``allowed_account_ids``) stays and is checked for real: moto answers
     GetCallerIdentity with the account the credentials belong to, and credentials from AssumeRole
@@ -198,16 +247,17 @@ def provider_override(document: Mapping[str, Any], certificates: Mapping[str, st
             ]
         providers.append(block)
     override: dict[str, Any] = {"provider": {"aws": providers}}
-    resources: dict[str, dict[str, Any]] = {}
-    for resource_type, logical_id, body in _resources(document):
-        for key, value in body.items():
-            if key == "//":
-                continue
-            replaced = _replace_strings(value, certificates)
-            if replaced != value:
-                resources.setdefault(resource_type, {}).setdefault(logical_id, {})[key] = replaced
-    if resources:
-        override["resource"] = resources
+    for section in ("resource", "data"):
+        replaced_blocks: dict[str, dict[str, Any]] = {}
+        for resource_type, logical_id, body in _resources(document, section):
+            for key, value in body.items():
+                if key == "//":
+                    continue
+                replaced = _replace_strings(value, fixtures)
+                if replaced != value:
+                    replaced_blocks.setdefault(resource_type, {}).setdefault(logical_id, {})[key] = replaced
+        if replaced_blocks:
+            override[section] = replaced_blocks
     return override
 
 

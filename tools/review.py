@@ -200,7 +200,6 @@ def plan_review(
         Emulator,
         EmulatorUnavailableError,
         provider_override,
-        referenced_certificates,
         required_variables,
     )
     from tools.terraform import TerraformUnavailableError, prepare
@@ -226,8 +225,7 @@ def plan_review(
                 results[stack] = {}
                 for variant, after in variants.items():
                     (directory / "cdk.tf.json").write_text(json.dumps(after))
-                    certificates = emulator.import_certificates(referenced_certificates(after))
-                    override = provider_override(after, certificates)
+                    override = provider_override(after, emulator.create_fixtures(after))
                     (directory / "emulator_override.tf.json").write_text(json.dumps(override))
                     harness.workspace.init(backend=True, backend_config=[f"path={harness.state}"])
                     variables = [f"-var={k}={v}" for k, v in sorted(required_variables(after).items())]
