@@ -14,6 +14,7 @@ from .cache import Cache
 from .cluster import Cluster
 from .database import Database
 from .frontend import Frontend
+from .job import Job
 from .kms import PlatformKey
 from .load_balancer import LoadBalancer, ServiceTarget
 from .monitoring import Monitoring
@@ -31,6 +32,7 @@ __all__ = [
     "Cluster",
     "Database",
     "Frontend",
+    "Job",
     "LoadBalancer",
     "ManagedRuleGroup",
     "Monitoring",
