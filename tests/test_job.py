@@ -1088,6 +1088,8 @@ def emulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Emulato
                 }
             ],
         )
+        # One task state per DescribeTasks: moto's default for ECS tasks (moto/moto_api/__init__.py), set here
+        # so the test does not depend on it.
         transition = {"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1}}
         request = urllib.request.Request(
             f"{emulator.endpoint}/moto-api/state-manager/set-transition",
