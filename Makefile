@@ -22,6 +22,7 @@ export DISABLE_VERSION_CHECK := 1
 BACKEND ?= local
 ENV ?=
 SERVICE ?=
+JOB ?=
 
 PY_STAMP := $(VENV)/.installed
 LAZY_STAMP := $(VENV)/.lazy-provider
@@ -29,7 +30,7 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 EMULATOR_STAMP := $(EMULATOR_VENV)/.installed
 
-.PHONY: help setup synth check test lint scan validate e2e plan-local docs diagram snapshots review bench diff deploy exec clean
+.PHONY: help setup synth check test lint scan validate e2e plan-local docs diagram snapshots review bench diff deploy exec run-job clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -117,6 +118,9 @@ deploy: setup ## Apply one environment through the cdktf CLI: make deploy ENV=de
 
 exec: setup ## A shell in a running task through ECS Exec (needs the AWS CLI and Session Manager plugin): make exec ENV=dev SERVICE=movie-service
 	@$(PY) -m tools.exec "$(ENV)" "$(SERVICE)"
+
+run-job: setup ## Run a job's task to its end and exit with its exit code (e.g. migrations before a deploy): make run-job ENV=dev JOB=migrate-movies
+	@$(PY) -m tools.run_job "$(ENV)" "$(JOB)"
 
 clean: ## Remove generated output and caches (keeps the virtualenvs, node_modules and local state)
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache build

@@ -116,6 +116,14 @@ ATTRIBUTES: dict[tuple[str, str], ApiField] = {
     ("aws_ecs_cluster", "name"): _api("ecs", "CreateCluster", "clusterName"),
     ("aws_ecs_service", "name"): _api("ecs", "CreateService", "serviceName"),
     ("aws_ecs_task_definition", "family"): _api("ecs", "RegisterTaskDefinition", "family"),
+    ("aws_scheduler_schedule", "name"): _api("scheduler", "CreateSchedule", "Name"),
+    ("aws_scheduler_schedule", "group_name"): _api("scheduler", "CreateSchedule", "GroupName"),
+    ("aws_scheduler_schedule", "description"): _api("scheduler", "CreateSchedule", "Description"),
+    ("aws_scheduler_schedule", "schedule_expression"): _api("scheduler", "CreateSchedule", "ScheduleExpression"),
+    ("aws_scheduler_schedule", "schedule_expression_timezone"): _api(
+        "scheduler", "CreateSchedule", "ScheduleExpressionTimezone"
+    ),
+    ("aws_sqs_queue", "name"): _api("sqs", "CreateQueue", "QueueName"),
     ("aws_service_discovery_http_namespace", "name"): _api("servicediscovery", "CreateHttpNamespace", "Name"),
     ("aws_service_discovery_http_namespace", "description"): _api(
         "servicediscovery", "CreateHttpNamespace", "Description"

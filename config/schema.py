@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
+from pydantic import BaseModel, Field, TypeAdapter, ValidationInfo, field_validator, model_validator
 
 from . import routing
 from .account import AccountConfig, account_role_partition
@@ -30,6 +30,7 @@ from .database import DatabaseConfig
 from .domain import DomainConfig, check_domain
 from .errors import FieldError, Path, format_path, raise_all
 from .frontend import CLOUDFRONT_REGION, FrontendConfig, check_frontend_origin
+from .job import JobConfig, check_jobs
 from .kms import EncryptionConfig
 from .load_balancer import AlbConfig
 from .monitoring import MonitoringConfig
@@ -73,6 +74,10 @@ class EnvironmentConfig(Strict):
     backend: BackendConfig = Field(default_factory=LocalBackendConfig, description="Where Terraform keeps state.")
     network: NetworkConfig
     services: dict[str, ServiceConfig] = Field(default_factory=dict, description="Services keyed by name.")
+    jobs: dict[str, JobConfig] = Field(
+        default_factory=dict,
+        description="Scheduled and one-off tasks keyed by name, each running a service's image with a command.",
+    )
     alb: AlbConfig = Field(default_factory=AlbConfig, description="The load balancer in front of the services.")
     security_groups: SecurityGroupsConfig = Field(default_factory=SecurityGroupsConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig, description="The cluster every service runs in.")
@@ -131,16 +136,17 @@ class EnvironmentConfig(Strict):
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
         return valid_tags(value)
 
-    @field_validator("services")
+    @field_validator("services", "jobs")
     @classmethod
-    def _service_names(cls, value: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
+    def _names(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        what = "service" if info.field_name == "services" else "job"
         for name in value:
             try:
                 match_pattern(
                     name, _SERVICE, SERVICE_MAX, "lowercase letters, digits and single hyphens, starting with a letter"
                 )
             except FieldError as error:
-                raise FieldError(f"service name {error.message}", path=(name,), value=name) from None
+                raise FieldError(f"{what} name {error.message}", path=(name,), value=name) from None
         return value
 
     @field_validator("services")
@@ -409,6 +415,7 @@ CROSS_TABLE_CHECKS: tuple[Callable[..., Problems], ...] = (
     _some_service,
     _egress_without_nat,
     check_exec,
+    check_jobs,
     _api_origin_reachable,
     _fargate_settings,
     _beanstalk_database_user,

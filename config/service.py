@@ -62,6 +62,41 @@ def allowed_memory_text(cpu: int) -> str:
     return f"{values[0]} to {values[-1]} in steps of {step} ({values[0]}, {values[1]}, ..., {values[-1]})"
 
 
+def valid_fargate_cpu(value: int) -> int:
+    """Check a task's CPU units: one of Fargate's task sizes."""
+    if value not in FARGATE_MEMORY_MIB:
+        raise FieldError(f"must be one of Fargate's task sizes: {', '.join(map(str, FARGATE_MEMORY_MIB))}", value=value)
+    return value
+
+
+def valid_image_tag(value: str | None) -> str | None:
+    """Check an optional image tag: a Docker tag naming one immutable build (not ``latest``)."""
+    if value is None:
+        return None
+    if not _IMAGE_TAG.match(value):
+        raise FieldError(
+            "must be a Docker tag: up to 128 letters, digits, underscores, dots and hyphens, not starting with . or -",
+            value=value,
+        )
+    if value == "latest":
+        raise FieldError(
+            "must name one immutable build (a version or commit SHA): repositories use IMMUTABLE tags, "
+            "so 'latest' could be pushed only once",
+            value=value,
+        )
+    return value
+
+
+def check_fargate_memory(cpu: int, memory_mib: int) -> None:
+    """Check that ``memory_mib`` is a Fargate size for ``cpu`` (an error at ``memory_mib``)."""
+    if memory_mib not in FARGATE_MEMORY_MIB[cpu]:
+        raise FieldError(
+            f"is not a valid Fargate size for cpu = {cpu}; allowed memory_mib: {allowed_memory_text(cpu)}",
+            path=("memory_mib",),
+            value=memory_mib,
+        )
+
+
 # --- what the task runs ------------------------------------------------------------------------
 
 
@@ -146,11 +181,7 @@ class ServiceTaskConfig(Strict):
     @field_validator("cpu")
     @classmethod
     def _cpu(cls, value: int) -> int:
-        if value not in FARGATE_MEMORY_MIB:
-            raise FieldError(
-                f"must be one of Fargate's task sizes: {', '.join(map(str, FARGATE_MEMORY_MIB))}", value=value
-            )
-        return value
+        return valid_fargate_cpu(value)
 
     @field_validator("log_retention_days")
     @classmethod
@@ -160,20 +191,7 @@ class ServiceTaskConfig(Strict):
     @field_validator("image_tag")
     @classmethod
     def _image_tag(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not _IMAGE_TAG.match(value):
-            raise FieldError(
-                "must be a Docker tag: up to 128 letters, digits, underscores, dots and hyphens, not starting with . or -",
-                value=value,
-            )
-        if value == "latest":
-            raise FieldError(
-                "must name one immutable build (a version or commit SHA): repositories use IMMUTABLE tags, "
-                "so 'latest' could be pushed only once",
-                value=value,
-            )
-        return value
+        return valid_image_tag(value)
 
     @field_validator("environment")
     @classmethod
@@ -224,13 +242,7 @@ class ServiceTaskConfig(Strict):
 
     @model_validator(mode="after")
     def _task(self) -> ServiceTaskConfig:
-        allowed = FARGATE_MEMORY_MIB[self.cpu]
-        if self.memory_mib not in allowed:
-            raise FieldError(
-                f"is not a valid Fargate size for cpu = {self.cpu}; allowed memory_mib: {allowed_memory_text(self.cpu)}",
-                path=("memory_mib",),
-                value=self.memory_mib,
-            )
+        check_fargate_memory(self.cpu, self.memory_mib)
         both = sorted(set(self.environment) & set(self.secrets))
         if both:
             raise FieldError(

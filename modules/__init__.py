@@ -15,6 +15,7 @@ from .cluster import Cluster
 from .database import Database
 from .domain import Domain
 from .frontend import Frontend
+from .job import Job
 from .kms import PlatformKey
 from .load_balancer import LoadBalancer, ServiceTarget
 from .monitoring import Monitoring
@@ -33,6 +34,7 @@ __all__ = [
     "Database",
     "Domain",
     "Frontend",
+    "Job",
     "LoadBalancer",
     "ManagedRuleGroup",
     "Monitoring",

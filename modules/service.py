@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cdktf import TerraformResourceLifecycle, TerraformStack, TerraformVariable, TerraformVariableValidationConfig
@@ -35,7 +36,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from config.naming import IAM_ROLE_NAME_MAX
-from config.service import IMAGE_TAG_PATTERN, ServiceConfig, ServiceTaskConfig
+from config.service import IMAGE_TAG_PATTERN, ContainerHealthCheckConfig, ServiceConfig
 
 from .block import Alarm, AlarmPolicy, Block, Naming, Statistic
 from .cluster import Cluster
@@ -103,6 +104,48 @@ def execution_policy(*, repository_arn: str, log_group_arn: str, secrets: Mappin
     return statements
 
 
+@dataclass(frozen=True)
+class TaskRoles:
+    """The two roles of a Fargate task (a service's or a job's)."""
+
+    execution_role: IamRole
+    """Role ECS uses to pull the image, write the logs and read the secrets."""
+    execution_policy: IamRolePolicy
+    task_role: IamRole
+    """Role the application assumes: only what its data access grants."""
+
+
+def task_roles(
+    scope: Construct,
+    *,
+    naming: Naming,
+    name: str,
+    repository_arn: str,
+    log_group_arn: str,
+    secrets: Mapping[str, str],
+    data_access: DataAccess,
+) -> TaskRoles:
+    """``<project>-<environment>-<name>-execution`` (this image, this log group, these secrets) and
+    ``...-task`` (what ``data_access`` grants), as ``execution-role``, ``execution-policy`` and
+    ``task-role`` under ``scope``."""
+    # Named like every resource of the task, and shortened with a stable hash if ever too long.
+    execution = naming.name(f"{name}-execution", max_length=IAM_ROLE_NAME_MAX)
+    task = naming.name(f"{name}-task", max_length=IAM_ROLE_NAME_MAX)
+    execution_role = service_role(scope, "execution-role", name=execution, service=ECS_TASKS)
+    statements = execution_policy(repository_arn=repository_arn, log_group_arn=log_group_arn, secrets=secrets)
+    policy = IamRolePolicy(
+        scope,
+        "execution-policy",
+        name=execution,
+        role=execution_role.id,
+        policy=policy_document([*statements, *data_access.execution_statements]),
+    )
+    task_role = service_role(
+        scope, "task-role", name=task, service=ECS_TASKS, inline_policy=data_access.task_statements
+    )
+    return TaskRoles(execution_role=execution_role, execution_policy=policy, task_role=task_role)
+
+
 # --- the container -----------------------------------------------------------------------------
 
 
@@ -124,47 +167,89 @@ def image_tag_variable(stack: TerraformStack, service: str) -> TerraformVariable
     )
 
 
+def log_options(*, log_group_name: str, region: str, stream_prefix: str) -> dict[str, str]:
+    """The awslogs driver's options: streams ``<stream_prefix>/<container>/<task id>`` in the group."""
+    return {"awslogs-group": log_group_name, "awslogs-region": region, "awslogs-stream-prefix": stream_prefix}
+
+
 def container_definition(
     *,
     name: str,
     image: str,
-    port: int,
-    task: ServiceTaskConfig,
+    port: int | None,
+    readonly_root_filesystem: bool,
     environment: Mapping[str, str],
     secrets: Mapping[str, str],
     logs: Mapping[str, str],
     execute_command: bool = False,
+    health_check: ContainerHealthCheckConfig | None = None,
+    command: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The one container of a service's task: ``logs`` are the awslogs driver's options;
-    ``execute_command``: the task accepts ECS Exec sessions."""
+    """The one container of a task: ``port`` is the port it serves (None: it serves none, a job);
+    ``logs`` are the awslogs driver's options; ``execute_command``: the task accepts ECS Exec sessions;
+    ``command`` replaces the image's."""
     container: dict[str, Any] = {
         "name": name,
         "image": image,
         "essential": True,
-        "portMappings": [{"name": PORT_NAME, "containerPort": port, "protocol": "tcp", "appProtocol": "http"}],
-        "readonlyRootFilesystem": task.readonly_root_filesystem,
+        "readonlyRootFilesystem": readonly_root_filesystem,
         "logConfiguration": {"logDriver": "awslogs", "options": dict(logs)},
     }
+    if port is not None:
+        container["portMappings"] = [
+            {"name": PORT_NAME, "containerPort": port, "protocol": "tcp", "appProtocol": "http"}
+        ]
+    if command:
+        container["command"] = list(command)
     # Empty lists are left out: AWS drops them, and Terraform would then show a perpetual diff.
     if environment:
         container["environment"] = [{"name": k, "value": v} for k, v in sorted(environment.items())]
     if secrets:
         container["secrets"] = [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())]
-    if task.readonly_root_filesystem:
+    if readonly_root_filesystem:
         container["mountPoints"] = [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}]
     if execute_command:
         # An init process reaps the SSM agent's child processes in exec sessions.
         container["linuxParameters"] = {"initProcessEnabled": True}
-    check = task.container_health_check
-    if check is not None:
+    if health_check is not None:
         container["healthCheck"] = {
-            "command": list(check.command),
-            "interval": check.interval_seconds,
-            "timeout": check.timeout_seconds,
-            "retries": check.retries,
-            "startPeriod": check.start_period_seconds,
+            "command": list(health_check.command),
+            "interval": health_check.interval_seconds,
+            "timeout": health_check.timeout_seconds,
+            "retries": health_check.retries,
+            "startPeriod": health_check.start_period_seconds,
         }
     return container
+
+
+def fargate_task_definition(
+    scope: Construct,
+    *,
+    family: str,
+    cpu: int,
+    memory_mib: int,
+    cpu_architecture: str,
+    roles: TaskRoles,
+    container: Mapping[str, Any],
+) -> EcsTaskDefinition:
+    """A Fargate task definition ``task`` under ``scope`` of one container, with the /tmp volume a
+    read-only root filesystem mounts."""
+    return EcsTaskDefinition(
+        scope,
+        "task",
+        family=family,
+        requires_compatibilities=["FARGATE"],
+        network_mode="awsvpc",
+        cpu=str(cpu),
+        memory=str(memory_mib),
+        runtime_platform=EcsTaskDefinitionRuntimePlatform(
+            operating_system_family="LINUX", cpu_architecture=cpu_architecture
+        ),
+        execution_role_arn=roles.execution_role.arn,
+        task_role_arn=roles.task_role.arn,
+        container_definitions=json.dumps([container], sort_keys=True),
+        volume=[EcsTaskDefinitionVolume(name=TMP_VOLUME)] if container.get("mountPoints") else None,
+    )
 
 
 # --- the service -------------------------------------------------------------------------------
@@ -184,17 +269,25 @@ class Service(Block):
 
     stateful_types = frozenset({"aws_cloudwatch_log_group"})
 
-    task_role: IamRole
-    """Role the application assumes; only what ``data_access`` grants, nothing by default (plus ECS
-    Exec's session permissions where the service accepts sessions)."""
-    execution_role: IamRole
-    """Role ECS uses to pull the image, write logs and read the service's secrets."""
-    execution_policy: IamRolePolicy
+    roles: TaskRoles
+    """Its execution role (its image, its log group, its secrets) and task role: only what
+    ``data_access`` grants, nothing by default (plus ECS Exec's session permissions where the service
+    accepts sessions)."""
     log_group: CloudwatchLogGroup
     task_definition: EcsTaskDefinition
     service: EcsService
     service_name: str
     autoscaling_target: AppautoscalingTarget | None
+    settings: ServiceConfig
+    image: str
+    """``<repository url>:<tag>``: the tag from the settings or the ``image_tag_<service>`` variable."""
+    repository_url: str
+    repository_arn: str
+    environment: dict[str, str]
+    """The container's plain settings: the task's own and the data tier's."""
+    secrets: dict[str, str]
+    """The container's secrets: the task's own and the data tier's (name -> ARN or reference)."""
+    data_access: DataAccess
 
     def __init__(
         self,
@@ -213,13 +306,14 @@ class Service(Block):
         first_deploy: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._name, self._settings, self._naming = name, settings, naming
+        self._name, self.settings, self._naming = name, settings, naming
         self._cluster, self._load_balancer, self._first_deploy = cluster, load_balancer, first_deploy
         self._target = load_balancer.services[name]
         self._exec = cluster.exec_sessions_for(settings.task)
         self._prefix = naming.name(name)
-        self._environment = {**settings.task.environment, **data_access.environment}
-        self._secrets = {**settings.task.secrets, **data_access.secrets}
+        self.repository_url, self.repository_arn, self.data_access = repository.url, repository.arn, data_access
+        self.environment = {**settings.task.environment, **data_access.environment}
+        self.secrets = {**settings.task.secrets, **data_access.secrets}
 
         self.log_group = CloudwatchLogGroup(
             self,
@@ -228,28 +322,20 @@ class Service(Block):
             retention_in_days=settings.task.log_retention_days,
             kms_key_id=cluster.log_kms_key_arn,
         )
-        self._roles(repository, data_access)
-        self._task_definition(repository)
+        self._roles()
+        self._task_definition()
         self._service(network, security_groups)
         self.autoscaling_target = self._autoscaling() if settings.scaling.autoscaling else None
 
-    def _roles(self, repository: Repository, data_access: DataAccess) -> None:
-        # Named like every resource of the service, and shortened with a stable hash if ever too long.
-        execution = self._naming.name(f"{self._name}-execution", max_length=IAM_ROLE_NAME_MAX)
-        task = self._naming.name(f"{self._name}-task", max_length=IAM_ROLE_NAME_MAX)
-        self.execution_role = service_role(self, "execution-role", name=execution, service=ECS_TASKS)
-        statements = execution_policy(
-            repository_arn=repository.arn, log_group_arn=self.log_group.arn, secrets=self._secrets
-        )
-        self.execution_policy = IamRolePolicy(
+    def _roles(self) -> None:
+        self.roles = task_roles(
             self,
-            "execution-policy",
-            name=execution,
-            role=self.execution_role.id,
-            policy=policy_document([*statements, *data_access.execution_statements]),
-        )
-        self.task_role = service_role(
-            self, "task-role", name=task, service=ECS_TASKS, inline_policy=data_access.task_statements
+            naming=self._naming,
+            name=self._name,
+            repository_arn=self.repository_arn,
+            log_group_arn=self.log_group.arn,
+            secrets=self.secrets,
+            data_access=self.data_access,
         )
         self._exec_policy: IamRolePolicy | None = None
         if self._exec is not None:
@@ -257,52 +343,43 @@ class Service(Block):
                 self,
                 "task-exec-policy",
                 name=f"{self._prefix}-ecs-exec",
-                role=self.task_role.id,
+                role=self.roles.task_role.id,
                 policy=policy_document(self._exec.task_statements()),
             )
 
-    def _task_definition(self, repository: Repository) -> None:
-        task = self._settings.task
+    def _task_definition(self) -> None:
+        task = self.settings.task
         if task.image_tag is not None:
             tag = task.image_tag
         else:
             tag = image_tag_variable(TerraformStack.of(self), self._name).string_value
+        self.image = f"{self.repository_url}:{tag}"
         container = container_definition(
             name=self._name,
-            image=f"{repository.url}:{tag}",
-            port=self._settings.container_port,
-            task=task,
-            environment=self._environment,
-            secrets=self._secrets,
+            image=self.image,
+            port=self.settings.container_port,
+            readonly_root_filesystem=task.readonly_root_filesystem,
+            environment=self.environment,
+            secrets=self.secrets,
             logs=self._log_options(self._name),
             execute_command=self._exec is not None,
+            health_check=task.container_health_check,
         )
-        self.task_definition = EcsTaskDefinition(
+        self.task_definition = fargate_task_definition(
             self,
-            "task",
             family=self._prefix,
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(task.cpu),
-            memory=str(task.memory_mib),
-            runtime_platform=EcsTaskDefinitionRuntimePlatform(
-                operating_system_family="LINUX", cpu_architecture=task.cpu_architecture
-            ),
-            execution_role_arn=self.execution_role.arn,
-            task_role_arn=self.task_role.arn,
-            container_definitions=json.dumps([container], sort_keys=True),
-            volume=[EcsTaskDefinitionVolume(name=TMP_VOLUME)] if task.readonly_root_filesystem else None,
+            cpu=task.cpu,
+            memory_mib=task.memory_mib,
+            cpu_architecture=task.cpu_architecture,
+            roles=self.roles,
+            container=container,
         )
 
     def _log_options(self, stream_prefix: str) -> dict[str, str]:
-        return {
-            "awslogs-group": self.log_group.name,
-            "awslogs-region": self._naming.region,
-            "awslogs-stream-prefix": stream_prefix,
-        }
+        return log_options(log_group_name=self.log_group.name, region=self._naming.region, stream_prefix=stream_prefix)
 
     def _service(self, network: Network, security_groups: SecurityGroups) -> None:
-        settings, cluster, deployment = self._settings, self._cluster, self._settings.deployment
+        settings, cluster, deployment = self.settings, self._cluster, self.settings.deployment
         self.service = EcsService(
             self,
             "service",
@@ -344,7 +421,7 @@ class Service(Block):
             depends_on=[
                 self._target.listener_rule,
                 cluster.capacity_providers,
-                self.execution_policy,
+                self.roles.execution_policy,
                 *([self._exec_policy] if self._exec_policy else []),
             ],
         )
@@ -359,7 +436,7 @@ class Service(Block):
                     port_name=PORT_NAME,
                     discovery_name=self._name,
                     client_alias=EcsServiceServiceConnectConfigurationServiceClientAlias(
-                        dns_name=self._name, port=self._settings.container_port
+                        dns_name=self._name, port=self.settings.container_port
                     ),
                 )
             ],
@@ -369,15 +446,15 @@ class Service(Block):
         )
 
     def _lifecycle(self) -> TerraformResourceLifecycle | None:
-        if self._settings.deployment.image_deploys == "pipeline":
+        if self.settings.deployment.image_deploys == "pipeline":
             return TerraformResourceLifecycle(ignore_changes=["task_definition", "desired_count"])
-        if self._settings.scaling.autoscaling:
+        if self.settings.scaling.autoscaling:
             # Autoscaling owns the count after creation.
             return TerraformResourceLifecycle(ignore_changes=["desired_count"])
         return None
 
     def _autoscaling(self) -> AppautoscalingTarget:
-        scaling = self._settings.scaling
+        scaling = self.settings.scaling
         target = AppautoscalingTarget(
             self,
             "scaling-target",
@@ -417,7 +494,7 @@ class Service(Block):
 
     def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
         """CPU and memory of the service, and targets of its target group that stay unhealthy."""
-        name, settings = self._name, self._settings.alarms
+        name, settings = self._name, self.settings.alarms
         dimensions = {"ClusterName": self._cluster.name, "ServiceName": self.service_name}
         found = [
             Alarm(

@@ -1,12 +1,12 @@
-"""Compute wiring (compute.kind = "fargate"): the ECS cluster, and per service an ECR repository and
-a Fargate service."""
+"""Compute wiring (compute.kind = "fargate"): the ECS cluster, per service an ECR repository and a
+Fargate service, and the jobs that run the services' images."""
 
 from __future__ import annotations
 
 from cdktf import TerraformOutput, TerraformStack
 
 from config import EnvironmentConfig
-from modules import Cluster, LoadBalancer, Network, PlatformKey, Repository, SecurityGroups, Service
+from modules import Cluster, Job, LoadBalancer, Network, PlatformKey, Repository, SecurityGroups, Service
 from modules.block import Naming
 
 from .data import DataTier, data_access_for
@@ -23,8 +23,9 @@ def build_fargate(
     naming: Naming,
     key: PlatformKey | None,
     first_deploy: bool = False,
-) -> tuple[Cluster, dict[str, Service]]:
-    """One cluster; per service an ECR repository and a Fargate service behind its target group; outputs.
+) -> tuple[Cluster, dict[str, Service], dict[str, Job]]:
+    """One cluster; per service an ECR repository and a Fargate service behind its target group; per job
+    its task definition (and schedule); outputs.
     ``key`` (the environment's) encrypts log groups and images with no key of their own.
     ``first_deploy``: every service starts at zero tasks (its repository is created by this same apply,
     so no image can exist yet); the next, normal apply scales them to their counts."""
@@ -47,6 +48,21 @@ def build_fargate(
             data_access=data_access_for(config, name, data),
             first_deploy=first_deploy,
         )
+    jobs = {
+        name: Job(
+            stack,
+            f"job-{name}",
+            name=name,
+            settings=settings,
+            naming=naming,
+            cluster=cluster,
+            service=services[settings.service],
+            network=network,
+            security_groups=security_groups,
+            key=key,
+        )
+        for name, settings in sorted(config.jobs.items())
+    }
     repository_outputs(stack, repositories)
     TerraformOutput(stack, "ecs_cluster_name", value=cluster.name, description="ECS cluster name")
     TerraformOutput(
@@ -55,7 +71,28 @@ def build_fargate(
         value={name: service.service_name for name, service in services.items()},
         description="ECS service name per service",
     )
-    return cluster, services
+    if jobs:
+        job_outputs(stack, jobs)
+    return cluster, services, jobs
+
+
+def job_outputs(stack: TerraformStack, jobs: dict[str, Job]) -> None:
+    """What `make run-job` (tools/run_job.py) starts a job's task with, by job name."""
+    TerraformOutput(
+        stack,
+        "ecs_jobs",
+        value={
+            name: {
+                "task_definition_family": job.family,
+                "container_name": job.container_name,
+                "log_group_name": job.log_group.name,
+                "subnet_ids": job.subnet_ids,
+                "security_group_ids": job.security_group_ids,
+            }
+            for name, job in jobs.items()
+        },
+        description="Per job: task family, container, log group, subnets and security groups to run it with",
+    )
 
 
 def build_repository(

@@ -15,7 +15,7 @@ from constructs import Construct
 from config import EnvironmentConfig
 from config.backends import LocalBackendConfig
 from config.provider import BINDINGS_AWS_PROVIDER, AwsProviderVersion
-from modules import AwsProviders, Beanstalk, Cluster, LoadBalancer, Service, state_backend
+from modules import AwsProviders, Beanstalk, Cluster, Job, LoadBalancer, Service, state_backend
 from modules.block import Block, Naming
 
 from .beanstalk import build_beanstalk
@@ -67,6 +67,7 @@ class PlatformStack(TerraformStack):
         self.beanstalk: Beanstalk | None = None
         self.cluster: Cluster | None = None
         self.services: dict[str, Service] = {}
+        self.jobs: dict[str, Job] = {}
         entry: Beanstalk | LoadBalancer
         if self.load_balancer is None:  # compute.kind = "beanstalk": it brings its own load balancer
             self.beanstalk = entry = build_beanstalk(
@@ -82,7 +83,7 @@ class PlatformStack(TerraformStack):
             load_balancer_arn, api_origin = self.beanstalk.load_balancer_arn, self.beanstalk.cname
         else:
             entry = self.load_balancer
-            self.cluster, self.services = build_fargate(
+            self.cluster, self.services, self.jobs = build_fargate(
                 self,
                 config,
                 network,
@@ -120,6 +121,7 @@ class PlatformStack(TerraformStack):
                 self.beanstalk,
                 *self.services.values(),
                 self.data.cache,
+                *self.jobs.values(),
             )
             if block is not None
         ]

@@ -317,7 +317,7 @@ NO_NAT = r"network\.endpoints\.interface = {value}: must include {missing} with 
             r"alb\.ingress_cidrs = \['203\.0\.113\.0/24', '198\.51\.100\.0/24'\]: must admit 0\.0\.0\.0/0 .*",
         ),
         (
-            lambda d: d.pop("services"),
+            lambda d: (d.pop("services"), d.pop("jobs")),  # dev's job would name a service that is gone too
             r"services = \{\}: declares no service: with compute\.kind = 'fargate' the cluster and the load "
             r"balancer exist to run \[services\.<name>\] tables .*compute\.kind = 'beanstalk'",
         ),
@@ -461,8 +461,11 @@ def _members(annotation: Any) -> list[Any]:
 
 
 # A name to put in each table keyed by name, and what a table needs before a number can go in it.
-_KEYS = {"services": "movie-service", "capacity_provider_strategy": "FARGATE"}
-_SEEDS: dict[str, Data] = {"container_health_check": {"command": ["CMD", "true"]}}
+_KEYS = {"services": "movie-service", "jobs": "migrate-movies", "capacity_provider_strategy": "FARGATE"}
+_SEEDS: dict[str, Data] = {
+    "container_health_check": {"command": ["CMD", "true"]},
+    "schedule": {"expression": "rate(1 day)"},
+}
 
 
 def _integer_settings(model: type[BaseModel], path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:

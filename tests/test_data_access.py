@@ -41,8 +41,11 @@ def dev(
 
 
 def renamed(data: Data, old: str, new: str) -> Data:
-    """``data`` with service ``old`` renamed to ``new`` (same settings)."""
+    """``data`` with service ``old`` renamed to ``new`` (same settings; its jobs follow)."""
     data["services"][new] = data["services"].pop(old)
+    for job in data.get("jobs", {}).values():
+        if job["service"] == old:
+            job["service"] = new
     return data
 
 

@@ -218,10 +218,11 @@ def test_every_identity_policys_kms_decrypt_is_limited_to_a_service(
                     checked += 1
                     condition = statement.get("Condition", {})
                     # Through a service, or only for data keys made under a known encryption context
-                    # (ECS Exec: the agent decrypts the session key itself, no service in between).
+                    # (ECS Exec: the agent decrypts the session key itself, no service in between; a job's
+                    # schedule: only its own schedule's data).
                     keys = {key for test in condition.values() for key in test}
                     assert "kms:ViaService" in condition.get("StringEquals", {}) or (
-                        condition.get("Null") and all(k.startswith("kms:EncryptionContext:") for k in keys)
+                        keys and all(k.startswith("kms:EncryptionContext:") for k in keys)
                     ), (env, statement)
     assert checked >= 3
 

@@ -16,6 +16,7 @@ import pytest
 
 from config import EnvironmentConfig, parse_environment
 from tools import exec as exec_tool
+from tools import preflight
 
 Data = dict[str, Any]
 CLUSTER = "netflux-dev"
@@ -61,7 +62,7 @@ def test_names_every_missing_tool_and_the_credentials_one_line_each(
 ) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
-    monkeypatch.setattr(exec_tool, "ROOT", tmp_path)  # no node_modules/.bin/cdktf either
+    monkeypatch.setattr(preflight, "ROOT", tmp_path)  # no node_modules/.bin/cdktf either
 
     missing = exec_tool.missing_prerequisites(environments["dev"], bare_environ(empty), home=tmp_path)
 
@@ -77,7 +78,7 @@ def test_make_exec_with_an_empty_path_exits_2_with_one_line_per_missing_piece(
 ) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
-    monkeypatch.setattr(exec_tool, "ROOT", tmp_path)
+    monkeypatch.setattr(preflight, "ROOT", tmp_path)
 
     status = exec_tool.main(["dev", "movie-service"], environ=bare_environ(empty), home=tmp_path)
 

@@ -194,7 +194,9 @@ def test_prods_blocks_declare_their_alarms_with_their_own_thresholds(synthesized
     assert {"alb-target-5xx", "alb-elb-5xx"} <= set(found)
     for service in ("movie-service", "customer-service"):
         assert {f"ecs-cpu-{service}", f"ecs-memory-{service}", f"unhealthy-{service}"} <= set(found)
-    assert len(found) == 3 + 9 + 2 + 2 * 3
+    # jobs: purge-sessions' dead-letter queue
+    assert "job-dead-letters-purge-sessions" in found
+    assert len(found) == 3 + 9 + 2 + 2 * 3 + 1
 
 
 def topic_ref(document: Json) -> str:

@@ -18,6 +18,8 @@ PROD_STATEFUL = {
         "database_instance-logs-upgrade_541028F5",
         "database_replica-logs-postgresql_24A7B430",
         "database_replica-logs-upgrade_A24D5534",
+        "job-migrate-movies_logs_AEB49621",
+        "job-purge-sessions_logs_A857F137",
         "network_flow-logs_D7C94307",
         "service-customer-service_logs_A27DBCAF",
         "service-movie-service_logs_220B1FD8",
@@ -33,6 +35,7 @@ PROD_STATEFUL = {
     "aws_kms_key": ["kms_key_28C05A0F", "monitoring_key_BA5080B2"],
     "aws_s3_bucket": ["frontend_logs_99D0A82E", "frontend_site_8D00F668", "load-balancer_logs_F0AED49D"],
     "aws_secretsmanager_secret": ["cache_auth-token_3D7C467C"],
+    "aws_sqs_queue": ["job-purge-sessions_dead-letter-queue_DDC4A9C3"],
 }
 
 

@@ -328,6 +328,30 @@ def _elasticbeanstalk_application_tags() -> None:
 # --- the server ---------------------------------------------------------------------------------
 
 
+@patch("ecs-run-task-without-container-memory")
+def _ecs_container_memory() -> None:
+    """RunTask adds up the containers' own memory (moto/ecs/models.py
+    EC2ContainerServiceBackend._calculate_task_resource_requirements: ``+= container_definition.get(
+    "memory", ...)``) and fails with a TypeError, a 500, when a container sets none. On Fargate only the
+    task's memory is required (what every task definition here has), and RegisterTaskDefinition accepts
+    it; and Fargate tasks are never placed by these numbers. Count such a container as 0 MiB."""
+    from types import SimpleNamespace
+
+    from moto.ecs import models
+
+    calculate = models.EC2ContainerServiceBackend._calculate_task_resource_requirements
+    own = ("memory", "memoryReservation", "Memory", "MemoryReservation")
+
+    def requirements(task_definition: Any) -> Any:
+        containers = [
+            c if any(c.get(key) is not None for key in own) else {**c, "memory": 0}
+            for c in task_definition.container_definitions
+        ]
+        return calculate(SimpleNamespace(container_definitions=containers))
+
+    models.EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(requirements)
+
+
 def _operation(environ: dict[str, Any], body: bytes) -> str:
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:

@@ -17,37 +17,32 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from config import EnvironmentConfig, environment_files
 
-from .preflight import SKIP_CREDENTIALS, aws_credentials_source, hcp_token_present, resolve_environment
+from .preflight import (
+    CLUSTER_OUTPUT,
+    StackCommandError,
+    last_line,
+    resolve_environment,
+    stack_outputs,
+    stack_prerequisites,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 SHELL = "/bin/sh"
-CLUSTER_OUTPUT = "ecs_cluster_name"
 SERVICES_OUTPUT = "ecs_service_names"
 # ECS's name for the agent that serves ECS Exec sessions inside a task.
 EXEC_AGENT = "ExecuteCommandAgent"
 
 
-class ExecError(Exception):
+class ExecError(StackCommandError):
     """Something between the checks and the session failed; the message is one line saying what."""
 
 
 # --- what must be there before anything runs ---------------------------------------------------
-
-
-def cdktf_binary(environ: Mapping[str, str]) -> str | None:
-    """The cdktf CLI: on PATH (make puts node_modules/.bin there), else the project's own."""
-    found = shutil.which("cdktf", path=environ.get("PATH"))
-    if found:
-        return found
-    local = ROOT / "node_modules" / ".bin" / "cdktf"
-    return str(local) if local.is_file() else None
 
 
 def missing_prerequisites(config: EnvironmentConfig, environ: Mapping[str, str], home: Path) -> list[str]:
@@ -65,26 +60,7 @@ def missing_prerequisites(config: EnvironmentConfig, environ: Mapping[str, str],
             "opens sessions with: install it from https://docs.aws.amazon.com/systems-manager/latest/userguide/"
             "session-manager-working-with-install-plugin.html"
         )
-    if shutil.which("terraform", path=path) is None:
-        missing.append(
-            "make exec needs the terraform CLI (>= 1.10) on PATH to read the stack's outputs: install it from "
-            "https://developer.hashicorp.com/terraform/install"
-        )
-    if cdktf_binary(environ) is None:
-        missing.append(
-            "make exec needs the cdktf CLI (node_modules/.bin/cdktf) to read the stack's outputs: run `make setup`"
-        )
-    if environ.get(SKIP_CREDENTIALS) != "1" and aws_credentials_source(environ, home) is None:
-        missing.append(
-            "make exec needs AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-            f"or run `aws sso login` (on an EC2/ECS role set {SKIP_CREDENTIALS}=1)"
-        )
-    if config.backend.type == "cloud" and not hcp_token_present(environ, home, config.backend.hostname):
-        missing.append(
-            f"make exec ENV={config.environment} reads its state from HCP Terraform: run "
-            f"`terraform login {config.backend.hostname}`"
-        )
-    return missing
+    return missing + stack_prerequisites("make exec", config, environ, home)
 
 
 def exec_refusal(config: EnvironmentConfig, service: str, source: str) -> str | None:
@@ -116,29 +92,6 @@ def exec_refusal(config: EnvironmentConfig, service: str, source: str) -> str | 
 
 
 # --- from the deployed stack to the session ----------------------------------------------------
-
-
-def stack_outputs(stack: str, environ: Mapping[str, str]) -> dict[str, Any]:
-    """The deployed stack's outputs, read through ``cdktf output`` with the configured backend."""
-    binary = cdktf_binary(environ)
-    if binary is None:
-        raise ExecError("the cdktf CLI is missing: run `make setup`")
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "outputs.json"
-        result = subprocess.run(
-            [binary, "output", stack, "--outputs-file", str(path)],
-            cwd=ROOT,
-            env={**environ, "PLATFORM_BACKEND": "configured"},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0 or not path.is_file():
-            raise ExecError(f"cannot read the outputs of {stack}: {_last_line(result)}")
-        outputs: dict[str, Any] = json.loads(path.read_text() or "{}")
-    # cdktf nests the outputs under the stack's name.
-    found: dict[str, Any] = outputs.get(stack, outputs)
-    return found
 
 
 def cluster_and_service(outputs: Mapping[str, Any], stack: str, service: str) -> tuple[str, str]:
@@ -201,7 +154,7 @@ def aws_json(args: Sequence[str], environ: Mapping[str, str]) -> dict[str, Any]:
         ["aws", *args, "--output", "json"], env=dict(environ), capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        raise ExecError(f"aws {' '.join(args[:2])} failed: {_last_line(result)}")
+        raise ExecError(f"aws {' '.join(args[:2])} failed: {last_line(result)}")
     answer: dict[str, Any] = json.loads(result.stdout or "{}")
     return answer
 
@@ -215,11 +168,6 @@ def running_task(*, cluster: str, service: str, region: str, environ: Mapping[st
         raise ExecError(f"no running task of {service} in {cluster}: start one, or wait for the deployment")
     described = aws_json(["ecs", "describe-tasks", *where, "--tasks", *arns[:100]], environ)
     return pick_task(described, cluster=cluster, service=service, region=region)
-
-
-def _last_line(result: subprocess.CompletedProcess[str]) -> str:
-    lines = [line.strip() for line in (result.stderr or result.stdout or "").splitlines() if line.strip()]
-    return lines[-1] if lines else f"exit status {result.returncode}"
 
 
 # --- the command -------------------------------------------------------------------------------
@@ -253,7 +201,7 @@ def main(argv: list[str], environ: Mapping[str, str] | None = None, home: Path |
             stack_outputs(config.stack_name, environ), config.stack_name, service
         )
         task = running_task(cluster=cluster, service=ecs_service, region=config.region, environ=environ)
-    except ExecError as error:
+    except StackCommandError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     command = execute_command_argv(region=config.region, cluster=cluster, task=task, container=service)
