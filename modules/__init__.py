@@ -19,6 +19,7 @@ from .load_balancer import LoadBalancer, ServiceTarget
 from .monitoring import Monitoring
 from .network import Network
 from .provider import AwsProviders, state_backend
+from .queue import Queue
 from .repository import Repository
 from .security_groups import SecurityGroups
 from .service import Service
@@ -36,6 +37,7 @@ __all__ = [
     "Monitoring",
     "Network",
     "PlatformKey",
+    "Queue",
     "Repository",
     "SecurityGroups",
     "Service",

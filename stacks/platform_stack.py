@@ -15,7 +15,7 @@ from constructs import Construct
 from config import EnvironmentConfig
 from config.backends import LocalBackendConfig
 from config.provider import BINDINGS_AWS_PROVIDER, AwsProviderVersion
-from modules import AwsProviders, Beanstalk, Cluster, Service, state_backend
+from modules import AwsProviders, Beanstalk, Cluster, Queue, Service, state_backend
 from modules.block import Block, Naming
 
 from .beanstalk import build_beanstalk
@@ -61,13 +61,14 @@ class PlatformStack(TerraformStack):
         self.beanstalk: Beanstalk | None = None
         self.cluster: Cluster | None = None
         self.services: dict[str, Service] = {}
+        self.queues: dict[str, Queue] = {}
         if self.load_balancer is None:  # compute.kind = "beanstalk": it brings its own load balancer
             self.beanstalk = build_beanstalk(
                 self, config, network, self.security_groups, self.data, naming=naming, key=self.key
             )
             load_balancer_arn = self.beanstalk.load_balancer_arn
         else:
-            self.cluster, self.services = build_fargate(
+            compute = build_fargate(
                 self,
                 config,
                 network,
@@ -78,6 +79,7 @@ class PlatformStack(TerraformStack):
                 key=self.key,
                 first_deploy=first_deploy,
             )
+            self.cluster, self.services, self.queues = compute.cluster, compute.services, compute.queues
             load_balancer_arn = self.load_balancer.alb.arn
         self.web_acls = build_web_acls(self, config, naming=naming, key=self.key, load_balancer_arn=load_balancer_arn)
         api_origin = (
@@ -98,6 +100,7 @@ class PlatformStack(TerraformStack):
                 self.load_balancer,
                 self.beanstalk,
                 *self.services.values(),
+                *self.queues.values(),
                 self.data.cache,
             )
             if block is not None

@@ -1,4 +1,4 @@
-"""Traffic wiring: the security-group chain and the ALB with one target group and rule per service."""
+"""Traffic wiring: the security-group chain and the ALB with one target group and rule per web service."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def build_traffic(
     stack: TerraformStack, config: EnvironmentConfig, network: Network, *, naming: Naming
 ) -> tuple[SecurityGroups, LoadBalancer | None]:
     """Security groups, and (unless Elastic Beanstalk brings its own) the ALB with one target group
-    and listener rule per service, plus outputs."""
+    and listener rule per web service (backends and workers have none), plus outputs."""
     platform_alb = config.compute.kind == "fargate"
     database = config.database
     security_groups = SecurityGroups(
@@ -23,7 +23,7 @@ def build_traffic(
         naming=naming,
         network=network,
         load_balancer=config.alb if platform_alb else None,
-        service_ports={name: service.container_port for name, service in config.services.items()},
+        services=config.services,
         database=database is not None,
         database_proxy=database is not None and database.proxy.enabled,
         cache=config.cache is not None,
@@ -37,7 +37,7 @@ def build_traffic(
         naming=naming,
         network=network,
         security_groups=security_groups,
-        services=config.services,
+        services={name: service for name, service in config.services.items() if service.kind == "web"},
         priorities=config.listener_rule_priorities(),
         moved_first=config.listener_rules_moved_first(),
     )
