@@ -21,7 +21,6 @@ from .load_balancer import LoadBalancer, ServiceTarget
 from .monitoring import Monitoring
 from .network import Network
 from .provider import AwsProviders, state_backend
-from .queue import Queue
 from .repository import Repository
 from .security_groups import SecurityGroups
 from .service import Service
@@ -41,7 +40,6 @@ __all__ = [
     "Monitoring",
     "Network",
     "PlatformKey",
-    "Queue",
     "Repository",
     "SecurityGroups",
     "Service",
