@@ -40,7 +40,7 @@ $(PY_STAMP): requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-# The lazy copy of the provider's jsii tarball (README "Fast synth"): again after every install and
+# The lazy copy of the provider's jsii tarball (docs/quality.md "Fast synth"): again after every install and
 # whenever its generator changes.
 $(LAZY_STAMP): $(PY_STAMP) tools/lazy_provider.py
 	$(PY) -m tools.lazy_provider
@@ -96,7 +96,7 @@ plan-local: setup $(EMULATOR_STAMP) ## terraform plan of ENV against an emulated
 docs: setup ## docs/configuration.md from the settings models (a test fails when it is stale)
 	$(PY) -m tools.config_reference
 
-diagram: synth ## Architecture per stack from the synthesized JSON: build/diagrams/<stack>.mmd + .svg; README's dev diagram
+diagram: synth ## Architecture per stack from the synthesized JSON: build/diagrams/<stack>.mmd + .svg; the dev diagram in docs/platform.md
 	$(PY) -m tools.diagram
 
 snapshots: setup ## Rewrite tests/snapshots/<stack>.json from a fresh synth (after reviewing the change)

@@ -417,7 +417,7 @@ class Database(Block):
         sign in to the proxy with IAM tokens, but the proxy signs in to the database with a password
         per user, kept in a secret of that user's (weaker than 6.x: a password exists). Secrets Manager
         generates each password at apply time; it is never in config or the synthesized JSON, and
-        the user's password in PostgreSQL must be set from the secret (see README: RDS Proxy on 5.x)."""
+        the user's password in PostgreSQL must be set from the secret (see docs/quality.md: the RDS Proxy on provider 5.x)."""
         if not self._iam_database_users:
             raise ValueError(
                 "proxy with iam_auth on AWS provider 5.x needs at least one service using the database "

@@ -38,7 +38,7 @@ class PlatformStack(TerraformStack):
     environment can be synthesized and planned on a machine without access to shared state.
     ``aws_provider_version`` is the AWS provider release the JSON is written for (see ``AwsProviders``).
     ``first_deploy`` creates every Fargate service at zero tasks: the first apply of a fresh environment
-    creates the repositories its pinned images live in (README: First deploy).
+    creates the repositories its pinned images live in (docs/operations.md: First deploy).
     """
 
     def __init__(

@@ -239,8 +239,8 @@ def test_unhealthy_host_alarms_ignore_a_rolling_deployment(synthesized: dict[str
         assert alarm["evaluation_periods"] * alarm["period"] >= UNHEALTHY_SUSTAINED_SECONDS
 
 
-def test_the_readme_lists_what_the_pr_plan_role_needs() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_list_what_the_pr_plan_role_needs() -> None:
+    readme = (ROOT / "docs" / "quality.md").read_text()
     section = readme[readme.index("### The PR plan role") :]
     for action in (
         "secretsmanager:GetRandomPassword",

@@ -1,4 +1,4 @@
-"""make diagram: the architecture is read from the synthesized JSON, and README's copy is current."""
+"""make diagram: the architecture is read from the synthesized JSON, and the copy in docs/platform.md is current."""
 
 from __future__ import annotations
 
@@ -74,8 +74,8 @@ def test_svg_is_well_formed_and_labels_every_node(synthesized: dict[str, Json]) 
 
 
 def test_readme_embeds_the_current_dev_diagram(synthesized: dict[str, Json]) -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "platform.md").read_text()
     expected = readme_block(mermaid(build_graph("netflux-dev", synthesized["dev"])))
     found = re.search(re.escape(README_BEGIN) + r".*?" + re.escape(README_END), readme, re.DOTALL)
-    assert found is not None, "README.md lost its diagram block"
-    assert found.group(0) == expected, "README's diagram is stale: run `make diagram`"
+    assert found is not None, "docs/platform.md lost its diagram block"
+    assert found.group(0) == expected, "docs/platform.md's diagram is stale: run `make diagram`"

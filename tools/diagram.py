@@ -3,9 +3,9 @@
 internet -> CloudFront / ALB -> listener rules -> services -> database / cache, plus every
 security-group rule that lets one of those reach another (the SG edges). Writes, per stack,
 ``build/diagrams/<stack>.mmd`` (Mermaid) and ``build/diagrams/<stack>.svg`` (a pure-Python layered
-drawing), and refreshes the dev diagram embedded in README.md between its markers.
+drawing), and refreshes the dev diagram embedded in docs/platform.md between its markers.
 
-    python -m tools.diagram [--stacks cdktf.out/stacks] [--out build/diagrams] [--readme README.md]
+    python -m tools.diagram [--stacks cdktf.out/stacks] [--out build/diagrams] [--readme docs/platform.md]
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stacks", type=Path, default=ROOT / "cdktf.out" / "stacks")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "diagrams")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--readme", type=Path, default=ROOT / "docs" / "platform.md")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for stack_dir in sorted(p for p in args.stacks.iterdir() if (p / "cdk.tf.json").is_file()):
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if stack_dir.name == README_STACK:
             changed = update_readme(args.readme, mermaid(graph))
-            print(f"README.md diagram block {'updated' if changed else 'already current'}")
+            print(f"{args.readme.name} diagram block {'updated' if changed else 'already current'}")
     return 0
 
 
