@@ -345,6 +345,21 @@ def allocate_priorities(routes: Sequence[Route]) -> dict[str, int]:
     return priorities
 
 
+@dataclass(frozen=True)
+class RulePlan:
+    """Every routed service's listener-rule priority, and the order moves must be applied in."""
+
+    priorities: dict[str, int]
+    moved_first: dict[str, list[str]]
+    """Per service, the services whose rules leave its number before its rule takes it (``moves_first``)."""
+
+
+def plan_rules(routes: Sequence[Route]) -> RulePlan:
+    """Allocate the priorities of ``routes`` (FieldError when impossible) and order their moves."""
+    priorities = allocate_priorities(routes)
+    return RulePlan(priorities=priorities, moved_first=moves_first(routes, priorities))
+
+
 def moves_first(routes: Sequence[Route], priorities: Mapping[str, int]) -> dict[str, list[str]]:
     """For each service, the services whose rules must be applied before its own: those that may hold
     its number in the state being changed. Listener rules cannot share a priority even for a moment,

@@ -162,14 +162,11 @@ class EnvironmentConfig(Strict):
         raise_all(problems_across_tables({name: getattr(self, name) for name in type(self).model_fields}))
         return self
 
-    def listener_rule_priorities(self) -> dict[str, int]:
-        """Listener-rule priority of every service (explicit or allocated, see config/routing.py)."""
-        return routing.allocate_priorities(_routes(self.services))
-
-    def listener_rules_moved_first(self) -> dict[str, list[str]]:
-        """Per service, the services whose rules move off its number before its rule is applied."""
-        routes = _routes(self.services)
-        return routing.moves_first(routes, routing.allocate_priorities(routes))
+    @functools.cached_property
+    def listener_rules(self) -> routing.RulePlan:
+        """Listener-rule priority of every service (explicit or allocated, see config/routing.py) and the
+        order their moves are applied in; computed once per config."""
+        return routing.plan_rules(_routes(self.services))
 
     @property
     def stack_name(self) -> str:

@@ -44,8 +44,8 @@ def build_traffic(
         network=network,
         security_groups=security_groups,
         services=config.services,
-        priorities=config.listener_rule_priorities(),
-        moved_first=config.listener_rules_moved_first(),
+        priorities=config.listener_rules.priorities,
+        moved_first=config.listener_rules.moved_first,
         certificate_arn=certificate_arn,
     )
     _outputs(stack, load_balancer)

@@ -31,7 +31,7 @@ def test_each_service_is_reached_through_its_own_listener_rule(
 ) -> None:
     config = environments[env]
     graph = build_graph(config.stack_name, synthesized[env])
-    priorities = config.listener_rule_priorities()
+    priorities = config.listener_rules.priorities
     routes = edges(graph, security_group=False)
     for name, service in config.services.items():
         rule = f"rule {priorities[name]}: {' '.join(service.path_patterns)}"

@@ -412,7 +412,7 @@ def test_rules_and_outputs_follow_config(
     synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig], env: str
 ) -> None:
     document, config = synthesized[env], environments[env]
-    priorities = config.listener_rule_priorities()
+    priorities = config.listener_rules.priorities
     by_service = {rule["tags"]["service"]: rule for rule in resources(document, "aws_lb_listener_rule").values()}
     assert {name: rule["priority"] for name, rule in by_service.items()} == priorities
     assert by_service["movie-service"]["condition"] == [{"path_pattern": {"values": ["/api/movies*"]}}]
