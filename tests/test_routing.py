@@ -403,20 +403,20 @@ def test_200_services_load_from_an_environment_file(dev: Data) -> None:
             "host_headers": list(route.host_headers),
         }
     # dev's own two services sit under /api/, which no area uses.
-    priorities = parse(dev).listener_rule_priorities()
+    priorities = parse(dev).listener_rules.priorities
     assert len(priorities) == 202
     assert len(set(priorities.values())) == 202
 
 
 def test_priorities_are_exposed_per_service(environments: dict[str, EnvironmentConfig]) -> None:
-    priorities = environments["prod"].listener_rule_priorities()
+    priorities = environments["prod"].listener_rules.priorities
     assert set(priorities) == {"movie-service", "customer-service"}
     assert len(set(priorities.values())) == 2
 
 
 def test_explicit_priority_is_used(dev: Data) -> None:
     movie(dev)["rule_priority"] = 10
-    assert parse(dev).listener_rule_priorities()["movie-service"] == 10
+    assert parse(dev).listener_rules.priorities["movie-service"] == 10
 
 
 @pytest.mark.parametrize(
