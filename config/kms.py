@@ -15,7 +15,8 @@ class EncryptionConfig(Strict):
         default=True,
         description="One customer-managed KMS key per environment (rotated yearly, alias/<project>-<environment>) "
         "encrypts the log groups, the database's Performance Insights and master secret, the cache and its token, "
-        "ECR images (compute.ecr.encryption = 'KMS') and the frontend bucket, wherever no kms_key_arn is set. "
+        "ECR images (compute.ecr.encryption = 'KMS'), the frontend bucket and the workers' queues, wherever no "
+        "kms_key_arn is set. "
         "Off: AWS-managed keys.",
     )
     deletion_window_days: int = Field(

@@ -12,7 +12,7 @@ from .base import Strict, ipv4_network, valid_retention
 from .errors import FieldError, format_path
 
 NatStrategy = Literal["none", "single", "per_az"]
-InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "ssm", "ssmmessages", "kms"]
+InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "ssm", "ssmmessages", "kms", "sqs"]
 SUBNET_TIERS = ("public", "private_app", "private_data")
 # No region has more than six availability zones (us-east-1 has a-f).
 MAX_AVAILABILITY_ZONES = 6

@@ -1,8 +1,8 @@
 """The one typed schema every environment file is validated against.
 
 Each building block has its own settings file, mirroring ``modules/`` (network, security_groups,
-load_balancer and routing, cluster, repository, service, database, cache, data_access, frontend,
-waf, beanstalk, monitoring, kms, secrets, backends); this one assembles them into
+load_balancer and routing, cluster, repository, service, queue, database, cache, data_access,
+frontend, waf, beanstalk, monitoring, kms, secrets, backends); this one assembles them into
 ``EnvironmentConfig`` and holds the checks that need several blocks at once. Defaults are the secure, highly-available choice; an environment that wants
 less (dev) says so explicitly in its own file, with a comment. Every model forbids unknown keys.
 """
@@ -175,9 +175,11 @@ class EnvironmentConfig(Strict):
 
 
 def _routes(services: dict[str, ServiceConfig]) -> list[routing.Route]:
+    """The listener rules: one per web service (backends and workers have none)."""
     return [
         routing.Route(name, tuple(s.path_patterns), tuple(s.host_headers), s.rule_priority)
         for name, s in services.items()
+        if s.kind == "web"
     ]
 
 
@@ -265,16 +267,96 @@ def _cloudfront_waf_in_partition(region: str, waf: WafConfig, frontend: Frontend
 
 
 def _some_service(compute: ComputeConfig, services: dict[str, ServiceConfig]) -> Problems:
-    if compute.kind != "fargate" or services:
+    if compute.kind != "fargate" or any(service.kind == "web" for service in services.values()):
+        return []
+    if not services:
+        return [
+            FieldError(
+                "declares no service: with compute.kind = 'fargate' the cluster and the load balancer exist to run "
+                "[services.<name>] tables and would serve nothing; add one (a [services.<name>] table with its "
+                "container_port), or run a docker-compose bundle with compute.kind = 'beanstalk'",
+                path=("services",),
+                value={},
+            )
+        ]
+    return [
+        FieldError(
+            "declares no web service (kind = 'web'): the platform's internet-facing load balancer would route to "
+            "nothing and answer every request with 404; give at least one service path_patterns or host_headers "
+            "with kind = 'web'",
+            path=("services",),
+            value=sorted(services),
+        )
+    ]
+
+
+def _queue_senders(services: dict[str, ServiceConfig]) -> Problems:
+    return [
+        FieldError(
+            f"is not a service of this environment; known: {', '.join(sorted(services))}",
+            path=("services", name, "queue", "senders", index),
+            value=sender,
+        )
+        for name, service in services.items()
+        if service.queue is not None
+        for index, sender in enumerate(service.queue.senders)
+        if sender not in services
+    ]
+
+
+def _queue_key(encryption: EncryptionConfig, services: dict[str, ServiceConfig]) -> Problems:
+    if encryption.customer_managed_key:
+        return []
+    return [
+        _unused(
+            ("services", name, "queue", "kms_data_key_reuse_seconds"),
+            service.queue.kms_data_key_reuse_seconds,
+            "encryption.customer_managed_key is false (the queue is encrypted with SQS-managed keys, no KMS data key)",
+            "set encryption.customer_managed_key = true",
+        )
+        for name, service in services.items()
+        if service.queue is not None and "kms_data_key_reuse_seconds" in service.queue.model_fields_set
+    ]
+
+
+def _worker_task_count(compute: ComputeConfig, services: dict[str, ServiceConfig]) -> Problems:
+    # A worker scales on its queue's backlog divided by Container Insights' RunningTaskCount.
+    if compute.container_insights != "disabled":
+        return []
+    workers = sorted(name for name, s in services.items() if s.kind == "worker" and s.scaling.autoscaling)
+    if not workers:
         return []
     return [
         FieldError(
-            "declares no service: with compute.kind = 'fargate' the cluster and the load balancer exist to run "
-            "[services.<name>] tables and would serve nothing; add one (a [services.<name>] table with its "
-            "container_port), or run a docker-compose bundle with compute.kind = 'beanstalk'",
-            path=("services",),
-            value={},
+            f"must be 'enabled' or 'enhanced' while workers autoscale ({', '.join(workers)}): they scale on their "
+            "queue's backlog per running task, counted by Container Insights' RunningTaskCount; turn it on or set "
+            "scaling.autoscaling = false on them",
+            path=("compute", "container_insights"),
+            value="disabled",
         )
+    ]
+
+
+def _backend_ports_in_shared_group(
+    security_groups: SecurityGroupsConfig, services: dict[str, ServiceConfig]
+) -> Problems:
+    # In shared mode every service is in the one group the load balancer reaches on the web ports.
+    if security_groups.mode != "shared":
+        return []
+    web_ports: dict[int | None, str] = {}
+    for name, service in sorted(services.items()):
+        if service.kind == "web":
+            web_ports.setdefault(service.container_port, name)
+    return [
+        FieldError(
+            f"is also the port of the web service {web_ports[service.container_port]}: with security_groups.mode = "
+            "'shared' both are in the one group the load balancer reaches on that port, so the load balancer could "
+            "reach this backend too; give it another port or use mode = 'tiered' (its own group)",
+            path=("services", name, "container_port"),
+            value=service.container_port,
+        )
+        for name, service in services.items()
+        if service.kind == "backend" and service.container_port in web_ports
     ]
 
 
@@ -305,6 +387,8 @@ def _egress_without_nat(
         return []
     wanted = dict(NAT_FREE_ENDPOINTS)
     for name, service in services.items():
+        if service.queue is not None:
+            wanted.setdefault("sqs", f"poll (and send to) the queue of {name}")
         references = service.task.secrets.values()
         access = service.data_access
         if (
@@ -410,6 +494,10 @@ CROSS_TABLE_CHECKS: tuple[Callable[..., Problems], ...] = (
     _azs_in_region,
     _cloudfront_waf_in_partition,
     _some_service,
+    _queue_senders,
+    _queue_key,
+    _worker_task_count,
+    _backend_ports_in_shared_group,
     _egress_without_nat,
     check_exec,
     check_jobs,

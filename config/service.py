@@ -1,6 +1,8 @@
-"""One containerised service (``[services.<name>]``): how the load balancer reaches and checks it,
-what its task runs (``task``), how new versions roll out (``deployment``), how many tasks run
-(``scaling``), which data stores it uses (``data_access``) and when its alarms fire (``alarms``).
+"""One containerised service (``[services.<name>]``): what kind it is (``kind``: a web service the
+load balancer routes to, a backend reached only inside the cluster, or a worker consuming its own
+queue), how the load balancer reaches and checks a web service, what its task runs (``task``), how
+new versions roll out (``deployment``), how many tasks run (``scaling``), which data stores it uses
+(``data_access``), a worker's queue (``queue``) and when its alarms fire (``alarms``).
 
 Defaults are the secure, highly-available choice: read-only root filesystem, no ECS Exec, two
 tasks with autoscaling, rollback on failed deployments.
@@ -27,6 +29,15 @@ from .base import (
 from .credentials import REDACTED, SECRET_NAME, credential_shape, redaction_note
 from .data_access import ServiceDataAccess
 from .errors import FieldError, raise_all
+from .queue import QUEUE_URL_VARIABLE, QueueConfig
+
+ServiceKind = Literal["web", "backend", "worker"]
+# How each kind is reached, for messages that refuse a setting it has no use for.
+REACHED = {
+    "web": "through the load balancer",
+    "backend": "only inside the cluster, through Service Connect",
+    "worker": "by no one (it polls its queue)",
+}
 
 # ECS's quota of tasks per service (not adjustable): the ceiling of every task count.
 MAX_TASKS_PER_SERVICE = 5000
@@ -295,7 +306,8 @@ class ServiceDeploymentConfig(Strict):
         default=60,
         ge=0,
         le=2_147_483_647,
-        description="Time a new task has before failed load-balancer health checks count against it.",
+        description="Web services only: time a new task has before failed load-balancer health checks count "
+        "against it (a backend or worker has no load balancer; its container health check has start_period_seconds).",
     )
 
     @model_validator(mode="after")
@@ -315,6 +327,7 @@ _AUTOSCALING_FIELDS = (
     "max_count",
     "cpu_target_percent",
     "requests_per_target",
+    "messages_per_task",
     "scale_in_cooldown_seconds",
     "scale_out_cooldown_seconds",
 )
@@ -331,7 +344,9 @@ class ServiceScalingConfig(Strict):
         f"{MAX_TASKS_PER_SERVICE}, ECS's quota of tasks per service.",
     )
     autoscaling: bool = Field(
-        default=True, description="Target tracking on average CPU and on ALB requests per task; off: a fixed count."
+        default=True,
+        description="Target tracking on average CPU, and on ALB requests per task (web) or the queue's backlog per "
+        "task (worker); off: a fixed count.",
     )
     min_count: int = Field(default=2, ge=0, le=MAX_TASKS_PER_SERVICE, description="Fewest tasks autoscaling keeps.")
     max_count: int = Field(
@@ -342,7 +357,15 @@ class ServiceScalingConfig(Strict):
         default=1000,
         ge=1,
         le=1_000_000,
-        description="ALB requests per task per minute to hold (at most 1000000, a sanity bound).",
+        description="Web services only: ALB requests per task per minute to hold (at most 1000000, a sanity bound).",
+    )
+    messages_per_task: int = Field(
+        default=100,
+        ge=1,
+        le=1_000_000,
+        description="Workers only: visible messages in the queue per running task to hold (the backlog one task "
+        "clears within the delay you accept: acceptable seconds / seconds per message). Counts tasks with Container "
+        "Insights' RunningTaskCount, so it needs compute.container_insights on and min_count at least 1.",
     )
     scale_in_cooldown_seconds: int = Field(
         default=300, ge=0, le=3600, description="Wait after a scale-in before scaling in again."
@@ -383,7 +406,8 @@ class ServiceAlarmsConfig(Strict):
     cpu_percent: int = Field(default=85, description="CPUUtilization average above this, 1-100.")
     memory_percent: int = Field(default=85, description="MemoryUtilization average above this, 1-100.")
     unhealthy_hosts: int = Field(
-        default=0, description="Unhealthy targets of its target group, above this for 5 minutes in a row."
+        default=0,
+        description="Web services only: unhealthy targets of its target group, above this for 5 minutes in a row.",
     )
 
     @field_validator("cpu_percent", "memory_percent")
@@ -445,30 +469,55 @@ class TargetHealthCheckConfig(Strict):
 # --- the service -------------------------------------------------------------------------------
 
 
+# The load balancer's view of a service: settings only a web service has a use for.
+ROUTING_FIELDS = (
+    "protocol",
+    "path_patterns",
+    "host_headers",
+    "target_health_check",
+    "deregistration_delay_seconds",
+    "rule_priority",
+)
+
+
 class ServiceConfig(Strict):
     """One containerised service of the workload. Keyed by name in ``[services.<name>]``."""
 
-    container_port: int = Field(ge=1, le=65535, description="Port the container listens on.")
+    kind: ServiceKind = Field(
+        default="web",
+        description="web: routed by the load balancer (path_patterns / host_headers), its own target group and "
+        "listener rule. backend: reached only inside the cluster through Service Connect (http://<name>:"
+        "<container_port>), no target group or listener rule; its security group admits its port from the other "
+        "services only. worker: no port; consumes its own SQS queue ([services.<name>.queue], URL in QUEUE_URL) and "
+        "scales on its backlog; its security group admits nothing.",
+    )
+    container_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port the container listens on; required for web and backend services, unset for a worker.",
+    )
     protocol: Literal["HTTP", "HTTPS"] = Field(
         default="HTTP",
-        description="ALB -> container protocol. HTTP: TLS ends at the ALB; HTTPS: the container serves TLS too.",
+        description="Web only: ALB -> container protocol. HTTP: TLS ends at the ALB; HTTPS: the container serves TLS "
+        "too.",
     )
     path_patterns: list[str] = Field(
-        default_factory=list, description="ALB path patterns routed here (at most 3), e.g. /api/movies*."
+        default_factory=list, description="Web only: ALB path patterns routed here (at most 3), e.g. /api/movies*."
     )
     host_headers: list[str] = Field(
-        default_factory=list, description="Host names routed here (at most 3); any host when empty."
+        default_factory=list, description="Web only: host names routed here (at most 3); any host when empty."
     )
     target_health_check: TargetHealthCheckConfig = Field(
         default_factory=TargetHealthCheckConfig,
-        description="How the load balancer checks each task before and while sending it traffic.",
+        description="Web only: how the load balancer checks each task before and while sending it traffic.",
     )
     deregistration_delay_seconds: int = Field(
-        default=30, description="Seconds a stopping task keeps serving in-flight requests, 0-3600."
+        default=30, description="Web only: seconds a stopping task keeps serving in-flight requests, 0-3600."
     )
     rule_priority: int | None = Field(
         default=None,
-        description="Listener-rule priority, 1-50000; allocated from pattern specificity when unset "
+        description="Web only: listener-rule priority, 1-50000; allocated from pattern specificity when unset "
         "(see config/routing.py).",
     )
     task: ServiceTaskConfig = Field(default_factory=ServiceTaskConfig, description="Task size, image, settings, logs.")
@@ -477,8 +526,13 @@ class ServiceConfig(Strict):
     data_access: ServiceDataAccess = Field(
         default_factory=ServiceDataAccess, description="Whether it uses the database/cache, and as which DB user."
     )
+    queue: QueueConfig | None = Field(
+        default=None,
+        description="Workers only, and required there: the SQS queue it consumes, with its dead-letter queue.",
+    )
     alarms: ServiceAlarmsConfig = Field(
-        default_factory=ServiceAlarmsConfig, description="When its CPU, memory and unhealthy-target alarms fire."
+        default_factory=ServiceAlarmsConfig,
+        description="When its CPU, memory and (web only) unhealthy-target alarms fire.",
     )
 
     @field_validator("path_patterns")
@@ -504,6 +558,109 @@ class ServiceConfig(Strict):
         return None if value is None else routing.check_priority(value)
 
     @model_validator(mode="after")
-    def _conditions(self) -> ServiceConfig:
-        routing.check_conditions(self.path_patterns, self.host_headers)
+    def _kind_settings(self) -> ServiceConfig:
+        problems = self._port_problems()
+        if self.kind == "web":
+            try:
+                routing.check_conditions(self.path_patterns, self.host_headers)
+            except FieldError as error:
+                problems.append(error)
+        else:
+            problems += self._web_only_problems()
+        if self.kind == "worker":
+            problems += self._worker_problems()
+        else:
+            if self.queue is not None:
+                problems.append(
+                    FieldError(
+                        f"is only used by workers (kind = 'worker'); a {self.kind} service consumes no queue of its "
+                        "own: remove the table or set kind = 'worker'",
+                        path=("queue",),
+                        value=self.queue.model_dump(exclude_unset=True),
+                    )
+                )
+            if "messages_per_task" in self.scaling.model_fields_set:
+                problems.append(
+                    FieldError(
+                        f"is only used by workers (scaling on their queue's backlog); a {self.kind} service has no "
+                        "queue: remove it",
+                        path=("scaling", "messages_per_task"),
+                        value=self.scaling.messages_per_task,
+                    )
+                )
+        raise_all(problems)
         return self
+
+    def _port_problems(self) -> list[FieldError]:
+        if self.kind == "worker" and self.container_port is not None:
+            return [
+                FieldError(
+                    "must be unset for a worker: it takes no traffic (it polls its queue); use kind = 'backend' for "
+                    "a service other services call",
+                    path=("container_port",),
+                    value=self.container_port,
+                )
+            ]
+        if self.kind != "worker" and self.container_port is None:
+            why = {
+                "web": "the port the load balancer forwards to",
+                "backend": "the port other services call it on, http://<name>:<container_port>",
+            }[self.kind]
+            return [FieldError(f"is required for a {self.kind} service: {why}", path=("container_port",), value=None)]
+        return []
+
+    def _web_only_problems(self) -> list[FieldError]:
+        """Settings of the load balancer's view of a service, given to one that has none."""
+        fix = "remove it or set kind = 'web'"
+        because = f"a {self.kind} service is reached {REACHED[self.kind]}"
+        given: list[tuple[tuple[str, ...], object]] = [
+            ((name,), getattr(self, name)) for name in ROUTING_FIELDS if name in self.model_fields_set
+        ]
+        for table, name in (
+            ("deployment", "health_check_grace_period_seconds"),
+            ("scaling", "requests_per_target"),
+            ("alarms", "unhealthy_hosts"),
+        ):
+            settings = getattr(self, table)
+            if name in settings.model_fields_set:
+                given.append(((table, name), getattr(settings, name)))
+        return [
+            FieldError(
+                f"is only used by web services (the load balancer's view of them); {because}: {fix}",
+                path=path,
+                value=value.model_dump() if isinstance(value, Strict) else value,
+            )
+            for path, value in given
+        ]
+
+    def _worker_problems(self) -> list[FieldError]:
+        problems: list[FieldError] = []
+        if self.queue is None:
+            problems.append(
+                FieldError(
+                    "is required for a worker: add a [services.<name>.queue] table (its defaults are a complete queue "
+                    "with a dead-letter queue)",
+                    path=("queue",),
+                    value=None,
+                )
+            )
+        scaling = self.scaling
+        if scaling.autoscaling and scaling.min_count < 1:
+            problems.append(
+                FieldError(
+                    "must be at least 1 for a worker with autoscaling: it scales on the queue's backlog per running "
+                    "task, and with no task running there is no such ratio, so nothing would ever scale it out again",
+                    path=("scaling", "min_count"),
+                    value=scaling.min_count,
+                )
+            )
+        for table in ("environment", "secrets"):
+            if QUEUE_URL_VARIABLE in getattr(self.task, table):
+                problems.append(
+                    FieldError(
+                        "is set by the platform to the worker's own queue; remove it from the task settings",
+                        path=("task", table, QUEUE_URL_VARIABLE),
+                        value=QUEUE_URL_VARIABLE,
+                    )
+                )
+        return problems

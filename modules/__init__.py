@@ -21,6 +21,7 @@ from .load_balancer import LoadBalancer, ServiceTarget
 from .monitoring import Monitoring
 from .network import Network
 from .provider import AwsProviders, state_backend
+from .queue import Queue
 from .repository import Repository
 from .security_groups import SecurityGroups
 from .service import Service
@@ -40,6 +41,7 @@ __all__ = [
     "Monitoring",
     "Network",
     "PlatformKey",
+    "Queue",
     "Repository",
     "SecurityGroups",
     "Service",

@@ -46,6 +46,11 @@ class Signal(Enum):
     """A counter CloudWatch publishes only when non-zero: no data means zero errors or evictions."""
     STORAGE = ("breaching", "a running instance always reports it; losing it hides a filling disk")
     """Free storage vanishing means the instance stopped reporting while it should: worth a page."""
+    QUEUE = (
+        "notBreaching",
+        "SQS publishes a queue's metrics while it holds messages or is in use, so no data means idle and empty",
+    )
+    """An SQS queue's metrics stop six hours after its last message and call: no data means an empty queue."""
 
     @property
     def treat_missing_data(self) -> str:

@@ -159,7 +159,7 @@ class LoadBalancer(Block):
         moved_first: Mapping[str, Sequence[str]] | None = None,
         certificate_arn: str | None = None,
     ) -> None:
-        """``services``: the routed services by name, each one target group and listener rule (the name
+        """``services``: the web services by name, each one target group and listener rule (the name
         keys their construct IDs, so reordering never churns resources). ``priorities``: each one's
         listener-rule priority (config/routing.py allocates them); ``moved_first``: per service, the
         services whose rules must leave its number before its rule takes it (``routing.moves_first``).
@@ -168,6 +168,9 @@ class LoadBalancer(Block):
         super().__init__(scope, construct_id)
         if security_groups.alb_sg_id is None:
             raise ValueError("security_groups has no ALB group: build it with the load balancer's settings")
+        unrouted = sorted(name for name, service in services.items() if service.kind != "web")
+        if unrouted:
+            raise ValueError(f"only web services are routed by the load balancer, not {', '.join(unrouted)}")
         self._settings = settings
         self._certificate_arn = certificate_arn or settings.certificate_arn
         self._naming = naming
@@ -279,6 +282,7 @@ class LoadBalancer(Block):
 
     def _target_group(self, service: str, settings: ServiceConfig) -> LbTargetGroup:
         port, protocol, health = settings.container_port, settings.protocol, settings.target_health_check
+        assert port is not None  # config/service.py: a web service has a container_port
         name = target_group_name(self._naming, service, port=port, protocol=protocol)
         return LbTargetGroup(
             self,

@@ -1,4 +1,5 @@
-"""Security groups: the ALB -> app -> database/cache chain, or one shared group (opt-in)."""
+"""Security groups: the ALB -> app -> database/cache chain, with backend and worker services in groups of
+their own, or one shared group (opt-in)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from config.cache import CACHE_PORT
 from config.database import POSTGRES_PORT
 from config.load_balancer import HTTP_PORT, HTTPS_PORT, AlbConfig, listener_ports
 from config.security_groups import SecurityGroupMode, SecurityGroupsConfig
+from config.service import ServiceConfig, ServiceKind
 
 from .block import Block, Naming
 from .network import Network
@@ -27,6 +29,8 @@ ANYWHERE = "0.0.0.0/0"
 # Where tasks may open HTTPS connections: ECR image pulls, CloudWatch Logs, Secrets Manager and other
 # AWS APIs, through NAT or VPC endpoints.
 APP_HTTPS_EGRESS_CIDRS = (ANYWHERE,)
+# Who is in each services' group (by its role), for rule descriptions.
+_MEMBERS = {"app": "the web services", "backend": "the backend services", "worker": "the workers"}
 
 
 class SecurityGroups(Block):
@@ -41,6 +45,11 @@ class SecurityGroups(Block):
     mode: SecurityGroupMode
     alb_sg_id: str | None
     app_sg_id: str
+    """The web services' group (and Elastic Beanstalk's instances')."""
+    backend_sg_id: str | None
+    """The backend services' group: their ports from the other services only (None without backends)."""
+    worker_sg_id: str | None
+    """The workers' group: no ingress at all (None without workers)."""
     database_sg_id: str | None
     cache_sg_id: str | None
     database_proxy_sg_id: str | None
@@ -54,7 +63,7 @@ class SecurityGroups(Block):
         naming: Naming,
         network: Network,
         load_balancer: AlbConfig | None,
-        service_ports: Mapping[str, int],
+        services: Mapping[str, ServiceConfig],
         load_balancer_https: bool = False,
         database: bool = False,
         database_proxy: bool = False,
@@ -62,8 +71,9 @@ class SecurityGroups(Block):
     ) -> None:
         """``load_balancer``: the platform ALB's settings (who may reach which listener port); None when the
         compute brings its own load balancer (Elastic Beanstalk). ``load_balancer_https``: it serves HTTPS
-        with a certificate its settings do not name (``[domain]``'s). ``service_ports``: each service's
-        container port, by name: the ALB reaches these, and services reach each other on them.
+        with a certificate its settings do not name (``[domain]``'s). ``services``: the services by name; their
+        kind says which group they are in and who reaches them (the ALB only web services' ports; every
+        service the web and backend ports, workers none), their data access which groups reach the data tier.
         ``database``, ``database_proxy``, ``cache``: whether the environment has them (an RDS Proxy group
         takes the database port in from the services and out to the database only; in shared mode the
         proxy joins the shared group)."""
@@ -71,10 +81,13 @@ class SecurityGroups(Block):
         self.mode = settings.mode
         self._name = naming.prefix
         self._vpc_id = network.vpc_id
+        self._services = services
         # Several services may share a port: one rule per port, its description names them all.
-        self._ports: dict[int, list[str]] = {}
-        for service, port in sorted(service_ports.items()):
-            self._ports.setdefault(port, []).append(service)
+        self._ports: dict[ServiceKind, dict[int, list[str]]] = {"web": {}, "backend": {}}
+        for service, config in sorted(services.items()):
+            if config.kind in self._ports and config.container_port is not None:
+                self._ports[config.kind].setdefault(config.container_port, []).append(service)
+        kinds = {config.kind for config in services.values()}
 
         alb = (
             self._load_balancer_group(load_balancer, network.vpc_cidr, https=load_balancer_https)
@@ -83,39 +96,89 @@ class SecurityGroups(Block):
         )
         self.alb_sg_id = alb.id if alb is not None else None
         self.database_sg_id = self.cache_sg_id = self.database_proxy_sg_id = None
+        self.backend_sg_id = self.worker_sg_id = None
         if settings.mode == "shared":
-            self._shared(alb, database_proxy=database and database_proxy)
+            self._shared(alb, kinds, database_proxy=database and database_proxy)
         else:
-            self._tiered(alb, database=database, database_proxy=database_proxy, cache=cache)
+            self._tiered(alb, kinds, database=database, database_proxy=database_proxy, cache=cache)
 
-    def _shared(self, alb: SecurityGroup | None, *, database_proxy: bool) -> None:
+    def _shared(self, alb: SecurityGroup | None, kinds: set[ServiceKind], *, database_proxy: bool) -> None:
         app = self._group("shared", "App, database and cache: all traffic among members of this group")
         self._rule("in", "shared-in-all", app.id, "All traffic from members of this group", peer=app.id)
         self._rule("out", "shared-out-all", app.id, "All traffic to members of this group", peer=app.id)
         self.app_sg_id = self.database_sg_id = self.cache_sg_id = app.id
+        # Backends and workers join the one group too; the ALB still reaches only the web ports (a backend
+        # on a web service's port is refused at load: config/schema.py).
+        if "backend" in kinds:
+            self.backend_sg_id = self.app_sg_id
+        if "worker" in kinds:
+            self.worker_sg_id = self.app_sg_id
         if database_proxy:
             self.database_proxy_sg_id = self.app_sg_id
         if alb is not None:
             self._alb_to_app(alb, app)
         self._https_out(app, "shared")
 
-    def _tiered(self, alb: SecurityGroup | None, *, database: bool, database_proxy: bool, cache: bool) -> None:
+    def _tiered(
+        self,
+        alb: SecurityGroup | None,
+        kinds: set[ServiceKind],
+        *,
+        database: bool,
+        database_proxy: bool,
+        cache: bool,
+    ) -> None:
         app = self._group("app", "Services: their ports from the ALB and from each other")
         self.app_sg_id = app.id
+        callers = [app]
+        backend = worker = None
+        if "backend" in kinds:
+            backend = self._group("backend", "Backend services: their ports from the other services only")
+            self.backend_sg_id = backend.id
+            callers.append(backend)
+        if "worker" in kinds:
+            worker = self._group("worker", "Workers: no inbound traffic; out to the services, data tier and AWS APIs")
+            self.worker_sg_id = worker.id
+            callers.append(worker)
         if alb is not None:
             self._alb_to_app(alb, app)
-        for port, services in self._ports.items():
-            # Self-reference: a task may call another service's port (customer-service -> movie-service).
-            names = ", ".join(services)
-            self._hop(app, app, port, ingress=f"{names} from other services", egress=f"Calls to {names}")
-        self._https_out(app, "app")
+        # Every service may call every web and backend service's port (movie-service -> customer-service,
+        # a worker -> a backend); the ALB reaches web ports only, and nothing reaches a worker.
+        targets: list[tuple[SecurityGroup, ServiceKind]] = [(app, "web")]
+        if backend is not None:
+            targets.append((backend, "backend"))
+        for target, kind in targets:
+            for port, services in self._ports[kind].items():
+                names = ", ".join(services)
+                for caller in callers:
+                    # The app group's own rules keep their wording (no change for environments of web services).
+                    source = "other services" if caller is app and target is app else _MEMBERS[caller.node.id]
+                    self._hop(caller, target, port, ingress=f"{names} from {source}", egress=f"Calls to {names}")
+        for group in callers:
+            self._https_out(group, group.node.id)
         if database:
-            group = self._data_group(app, "database", POSTGRES_PORT)
+            clients = [app, *self._data_clients(backend, worker, "uses_database")]
+            group = self._data_group(clients, "database", POSTGRES_PORT)
             self.database_sg_id = group.id
             if database_proxy:
-                self._database_proxy(app, group)
+                self._database_proxy(clients, group)
         if cache:
-            self.cache_sg_id = self._data_group(app, "cache", CACHE_PORT).id
+            clients = [app, *self._data_clients(backend, worker, "uses_cache")]
+            self.cache_sg_id = self._data_group(clients, "cache", CACHE_PORT).id
+
+    def _data_clients(
+        self, backend: SecurityGroup | None, worker: SecurityGroup | None, uses: str
+    ) -> list[SecurityGroup]:
+        """The backend and worker groups, each when one of its services uses the data store (``uses``:
+        the ``data_access`` switch). The app group always reaches the data tier (Elastic Beanstalk's
+        instances are in it, and its rules predate the other kinds)."""
+        found: list[SecurityGroup] = []
+        for group, kind in ((backend, "backend"), (worker, "worker")):
+            if group is not None and any(
+                s.kind == kind and getattr(s.data_access, uses) for s in self._services.values()
+            ):
+                found.append(group)
+        return found
 
     def _load_balancer_group(self, settings: AlbConfig, vpc_cidr: str, *, https: bool) -> SecurityGroup:
         """The ALB's group: its listener ports from the allowed clients (egress: see ``_alb_to_app``)."""
@@ -132,18 +195,27 @@ class SecurityGroups(Block):
                 )
         return alb
 
-    def _data_group(self, app: SecurityGroup, role: str, port: int) -> SecurityGroup:
-        """A data-tier group reachable on ``port`` from the services only, with no egress at all."""
+    def _data_group(self, clients: list[SecurityGroup], role: str, port: int) -> SecurityGroup:
+        """A data-tier group reachable on ``port`` from the services' ``clients`` groups only, with no
+        egress at all."""
         group = self._group(role, f"{role.capitalize()}: {port} from the services only")
-        self._hop(app, group, port, ingress=f"{role.capitalize()} from the services", egress=f"Services to the {role}")
+        for client in clients:
+            ingress = f"{role.capitalize()} from {self._services_in(client)}"
+            self._hop(client, group, port, ingress=ingress, egress=f"Services to the {role}")
         return group
 
-    def _database_proxy(self, app: SecurityGroup, database: SecurityGroup) -> None:
+    def _database_proxy(self, clients: list[SecurityGroup], database: SecurityGroup) -> None:
         port = POSTGRES_PORT
         proxy = self._group("database-proxy", f"RDS Proxy: {port} from the services, out to the database only")
         self.database_proxy_sg_id = proxy.id
-        self._hop(app, proxy, port, ingress="RDS Proxy from the services", egress="Services to the RDS Proxy")
+        for client in clients:
+            ingress = f"RDS Proxy from {self._services_in(client)}"
+            self._hop(client, proxy, port, ingress=ingress, egress="Services to the RDS Proxy")
         self._hop(proxy, database, port, ingress="Database from the RDS Proxy", egress="RDS Proxy to the database")
+
+    def _services_in(self, group: SecurityGroup) -> str:
+        # The app group's rules keep their wording (no change for environments of web services only).
+        return "the services" if group.node.id == "app" else _MEMBERS[group.node.id]
 
     def _group(self, role: str, description: str) -> SecurityGroup:
         """A group without rules; its construct ID is ``role``, which names its rules (see ``_hop``)."""
@@ -151,7 +223,7 @@ class SecurityGroups(Block):
         return SecurityGroup(self, role, name=name, description=description, vpc_id=self._vpc_id, tags={"Name": name})
 
     def _alb_to_app(self, alb: SecurityGroup, app: SecurityGroup) -> None:
-        for port, services in self._ports.items():
+        for port, services in self._ports["web"].items():
             names = ", ".join(services)
             self._hop(alb, app, port, ingress=f"{names} from the ALB", egress=f"ALB to {names}")
 

@@ -1,4 +1,6 @@
-"""One containerised service on ECS Fargate: logs, IAM roles, task definition, service, autoscaling."""
+"""One containerised service on ECS Fargate: logs, IAM roles, task definition, service, autoscaling.
+A web service sits behind its target group; a backend is reached through Service Connect only; a
+worker consumes its own queue and scales on its backlog."""
 
 from __future__ import annotations
 
@@ -12,6 +14,21 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecification as CustomizedMetric,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetrics as MetricQuery,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricsMetricStat as MetricStat,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricsMetricStatMetric as Metric,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricsMetricStatMetricDimensions as MetricDimension,
 )
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -36,13 +53,15 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from config.naming import IAM_ROLE_NAME_MAX
+from config.queue import QUEUE_URL_VARIABLE
 from config.service import IMAGE_TAG_PATTERN, ContainerHealthCheckConfig, ServiceConfig
 
 from .block import Alarm, AlarmPolicy, Block, Naming, Statistic
 from .cluster import Cluster
 from .iam import Statement, allow, policy_document, service_role
-from .load_balancer import LoadBalancer
+from .load_balancer import LoadBalancer, ServiceTarget
 from .network import Network
+from .queue import Queue
 from .repository import Repository
 from .security_groups import SecurityGroups
 
@@ -255,24 +274,56 @@ def fargate_task_definition(
 # --- the service -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _QueueConsumer:
+    """``access`` plus what consuming ``queue`` takes: its URL in QUEUE_URL, and permission to receive,
+    delete and return exactly its messages."""
+
+    access: DataAccess
+    queue: Queue
+
+    @property
+    def environment(self) -> Mapping[str, str]:
+        return {**self.access.environment, QUEUE_URL_VARIABLE: self.queue.url}
+
+    @property
+    def secrets(self) -> Mapping[str, str]:
+        return self.access.secrets
+
+    @property
+    def task_statements(self) -> Sequence[Statement]:
+        return [*self.access.task_statements, *self.queue.consume_statements()]
+
+    @property
+    def execution_statements(self) -> Sequence[Statement]:
+        return self.access.execution_statements
+
+
 class Service(Block):
-    """A Fargate service behind its target group, with its own log group, roles, task definition and scaling.
+    """A Fargate service with its own log group, roles, task definition and scaling, of one of three kinds.
 
     Resources are named ``<project>-<environment>-<name>`` (task family, log group ``/ecs/<that>``,
-    roles ``<that>-execution`` and ``<that>-task``). ``name`` is the ECS service, its container and the
-    Service Connect name other services call it by (``http://<name>:<container_port>``). Tasks run in
-    the private-app subnets with the app security group, never with a public IP, and register in the
-    target group ``load_balancer.services[name]``; the service is created after that target's listener
-    rule, because ECS rejects a target group not yet attached to a load balancer. ``first_deploy``
-    starts it at zero tasks (no image can exist in a repository created by the same apply).
+    roles ``<that>-execution`` and ``<that>-task``). ``name`` is the ECS service and its container.
+    Tasks run in the private-app subnets, never with a public IP, in their kind's security group.
+
+    - web: registers in the target group ``load_balancer.services[name]`` and is created after that
+      target's listener rule (ECS rejects a target group not yet attached to a load balancer); scales
+      on CPU and ALB requests per task. Other services call it by its Service Connect name
+      (``http://<name>:<container_port>``).
+    - backend: the same Service Connect name, and no load balancer at all; scales on CPU.
+    - worker: no port; a Service Connect client only (it calls the others by name, none calls it).
+      Its task role consumes exactly ``queue``, whose URL is its ``QUEUE_URL``; it scales on CPU and
+      on the queue's backlog per running task.
+
+    ``first_deploy`` starts it at zero tasks (no image can exist in a repository created by the same apply).
     """
 
     stateful_types = frozenset({"aws_cloudwatch_log_group"})
 
     roles: TaskRoles
     """Its execution role (its image, its log group, its secrets) and task role: only what
-    ``data_access`` grants, nothing by default (plus ECS Exec's session permissions where the service
-    accepts sessions)."""
+    ``data_access`` grants and a worker's own queue, nothing by default (plus ECS Exec's session
+    permissions where the service accepts sessions)."""
     log_group: CloudwatchLogGroup
     task_definition: EcsTaskDefinition
     service: EcsService
@@ -301,14 +352,26 @@ class Service(Block):
         repository: Repository,
         network: Network,
         security_groups: SecurityGroups,
-        load_balancer: LoadBalancer,
+        load_balancer: LoadBalancer | None,
         data_access: DataAccess,
+        queue: Queue | None = None,
         first_deploy: bool = False,
     ) -> None:
+        """``load_balancer``: the ALB whose target group a web service registers in (unused by the other
+        kinds); ``queue``: a worker's own queue (required for a worker, refused for the others)."""
         super().__init__(scope, construct_id)
         self._name, self.settings, self._naming = name, settings, naming
         self._cluster, self._load_balancer, self._first_deploy = cluster, load_balancer, first_deploy
-        self._target = load_balancer.services[name]
+        if (settings.kind == "worker") != (queue is not None):
+            raise ValueError(f"{name}: a worker consumes exactly one queue, and only a worker has one")
+        self._queue = queue
+        self._target: ServiceTarget | None = None
+        if settings.kind == "web":
+            if load_balancer is None:
+                raise ValueError(f"{name}: a web service needs the load balancer that routes to it")
+            self._target = load_balancer.services[name]
+        if queue is not None:
+            data_access = _QueueConsumer(data_access, queue)
         self._exec = cluster.exec_sessions_for(settings.task)
         self._prefix = naming.name(name)
         self.repository_url, self.repository_arn, self.data_access = repository.url, repository.arn, data_access
@@ -380,6 +443,18 @@ class Service(Block):
 
     def _service(self, network: Network, security_groups: SecurityGroups) -> None:
         settings, cluster, deployment = self.settings, self._cluster, self.settings.deployment
+        load_balancer, grace_period, rule = None, None, []
+        if self._target is not None:
+            assert settings.container_port is not None  # config/service.py: a web service has a container_port
+            load_balancer = [
+                EcsServiceLoadBalancer(
+                    target_group_arn=self._target.target_group.arn,
+                    container_name=self._name,
+                    container_port=settings.container_port,
+                )
+            ]
+            grace_period = deployment.health_check_grace_period_seconds
+            rule = [self._target.listener_rule]
         self.service = EcsService(
             self,
             "service",
@@ -393,17 +468,12 @@ class Service(Block):
             ],
             network_configuration=EcsServiceNetworkConfiguration(
                 subnets=list(network.private_app_subnet_ids),
-                security_groups=[security_groups.app_sg_id],
+                security_groups=[self._security_group(security_groups)],
                 assign_public_ip=False,
             ),
-            load_balancer=[
-                EcsServiceLoadBalancer(
-                    target_group_arn=self._target.target_group.arn,
-                    container_name=self._name,
-                    container_port=settings.container_port,
-                )
-            ],
-            health_check_grace_period_seconds=deployment.health_check_grace_period_seconds,
+            load_balancer=load_balancer,
+            # A grace period for load-balancer health checks: only a web service has them.
+            health_check_grace_period_seconds=grace_period,
             deployment_minimum_healthy_percent=deployment.minimum_healthy_percent,
             deployment_maximum_percent=deployment.maximum_percent,
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
@@ -419,7 +489,7 @@ class Service(Block):
             # capacity providers and the execution policy must exist before the first task starts, and
             # so must ECS Exec's permissions (the agent starts with the task).
             depends_on=[
-                self._target.listener_rule,
+                *rule,
                 cluster.capacity_providers,
                 self.roles.execution_policy,
                 *([self._exec_policy] if self._exec_policy else []),
@@ -427,16 +497,27 @@ class Service(Block):
         )
         self.service_name = self.service.name
 
+    def _security_group(self, security_groups: SecurityGroups) -> str:
+        attribute = {"web": "app_sg_id", "backend": "backend_sg_id", "worker": "worker_sg_id"}[self.settings.kind]
+        group: str | None = getattr(security_groups, attribute)
+        if group is None:
+            raise ValueError(f"{self._name}: security_groups has no group for {self.settings.kind} services")
+        return group
+
     def _service_connect(self) -> EcsServiceServiceConnectConfiguration:
+        # A worker has no port: a client only, it resolves the others' names and is called by none.
+        port = self.settings.container_port
         return EcsServiceServiceConnectConfiguration(
             enabled=True,
             namespace=self._cluster.namespace_arn,
-            service=[
+            service=None
+            if port is None
+            else [
                 EcsServiceServiceConnectConfigurationService(
                     port_name=PORT_NAME,
                     discovery_name=self._name,
                     client_alias=EcsServiceServiceConnectConfigurationServiceClientAlias(
-                        dns_name=self._name, port=self.settings.container_port
+                        dns_name=self._name, port=port
                     ),
                 )
             ],
@@ -464,36 +545,101 @@ class Service(Block):
             min_capacity=0 if self._first_deploy else scaling.min_count,
             max_capacity=scaling.max_count,
         )
-        metrics = {
-            "cpu": ("ECSServiceAverageCPUUtilization", scaling.cpu_target_percent, None),
-            "requests": (
-                "ALBRequestCountPerTarget",
-                scaling.requests_per_target,
-                f"{self._load_balancer.arn_suffix}/{self._target.target_group.arn_suffix}",
+        self._scaling_policy(
+            target,
+            "cpu",
+            scaling.cpu_target_percent,
+            predefined=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                predefined_metric_type="ECSServiceAverageCPUUtilization", resource_label=None
             ),
-        }
-        for key, (metric, target_value, label) in metrics.items():
-            AppautoscalingPolicy(
-                self,
-                f"scaling-{key}",
-                name=f"{self._prefix}-{key}",
-                policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
-                    target_value=target_value,
-                    predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
-                        predefined_metric_type=metric, resource_label=label
-                    ),
-                    scale_in_cooldown=scaling.scale_in_cooldown_seconds,
-                    scale_out_cooldown=scaling.scale_out_cooldown_seconds,
+        )
+        if self._target is not None and self._load_balancer is not None:
+            label = f"{self._load_balancer.arn_suffix}/{self._target.target_group.arn_suffix}"
+            self._scaling_policy(
+                target,
+                "requests",
+                scaling.requests_per_target,
+                predefined=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                    predefined_metric_type="ALBRequestCountPerTarget", resource_label=label
                 ),
+            )
+        if self._queue is not None:
+            self._scaling_policy(
+                target, "backlog", scaling.messages_per_task, customized=self._backlog_per_task(self._queue)
             )
         return target
 
+    def _scaling_policy(
+        self,
+        target: AppautoscalingTarget,
+        key: str,
+        target_value: float,
+        *,
+        predefined: AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification
+        | None = None,
+        customized: CustomizedMetric | None = None,
+    ) -> None:
+        """Target tracking that holds one metric at ``target_value``, named ``<prefix>-<key>``."""
+        scaling = self.settings.scaling
+        AppautoscalingPolicy(
+            self,
+            f"scaling-{key}",
+            name=f"{self._prefix}-{key}",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                target_value=target_value,
+                predefined_metric_specification=predefined,
+                customized_metric_specification=customized,
+                scale_in_cooldown=scaling.scale_in_cooldown_seconds,
+                scale_out_cooldown=scaling.scale_out_cooldown_seconds,
+            ),
+        )
+
+    def _backlog_per_task(self, queue: Queue) -> CustomizedMetric:
+        """The queue's visible messages divided by the service's running tasks (AWS's "backlog per task"):
+        a metric that falls as tasks are added, which target tracking needs; the queue depth alone does
+        not. Running tasks come from Container Insights (config refuses a worker's autoscaling without it)."""
+        visible = Metric(
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions=[MetricDimension(name="QueueName", value=queue.name)],
+        )
+        running = Metric(
+            namespace="ECS/ContainerInsights",
+            metric_name="RunningTaskCount",
+            dimensions=[
+                MetricDimension(name="ClusterName", value=self._cluster.name),
+                MetricDimension(name="ServiceName", value=self.service.name),
+            ],
+        )
+        return CustomizedMetric(
+            metrics=[
+                MetricQuery(
+                    id="visible",
+                    label="Visible messages",
+                    metric_stat=MetricStat(metric=visible, stat="Sum"),
+                    return_data=False,
+                ),
+                MetricQuery(
+                    id="tasks",
+                    label="Running tasks",
+                    metric_stat=MetricStat(metric=running, stat="Average"),
+                    return_data=False,
+                ),
+                MetricQuery(
+                    id="backlog",
+                    label="Visible messages per running task",
+                    expression="visible / tasks",
+                    return_data=True,
+                ),
+            ]
+        )
+
     def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
-        """CPU and memory of the service, and targets of its target group that stay unhealthy."""
+        """CPU and memory of the service, and (web services) targets of its target group that stay unhealthy."""
         name, settings = self._name, self.settings.alarms
         dimensions = {"ClusterName": self._cluster.name, "ServiceName": self.service_name}
         found = [
@@ -510,6 +656,8 @@ class Service(Block):
                 ("MemoryUtilization", "memory", settings.memory_percent),
             )
         ]
+        if self._target is None or self._load_balancer is None:
+            return found
         # A rolling deployment briefly has targets failing health checks while they start or drain:
         # the fewest unhealthy targets seen in a period (Minimum), over a sustained stretch, fires
         # only when targets stay unhealthy, not on every deployment.

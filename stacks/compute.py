@@ -1,15 +1,29 @@
 """Compute wiring (compute.kind = "fargate"): the ECS cluster, per service an ECR repository and a
-Fargate service, and the jobs that run the services' images."""
+Fargate service, per worker its queue (and what its senders may do with it), and the jobs that run
+the services' images."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from cdktf import TerraformOutput, TerraformStack
 
 from config import EnvironmentConfig
-from modules import Cluster, Job, LoadBalancer, Network, PlatformKey, Repository, SecurityGroups, Service
+from config.queue import sender_variable
+from modules import Cluster, Job, LoadBalancer, Network, PlatformKey, Queue, Repository, SecurityGroups, Service
 from modules.block import Naming
 
-from .data import DataTier, data_access_for
+from .data import DataAccess, DataTier, data_access_for
+
+
+@dataclass(frozen=True)
+class Compute:
+    """The cluster, its services, the workers' queues and the jobs, by name."""
+
+    cluster: Cluster
+    services: dict[str, Service]
+    queues: dict[str, Queue]
+    jobs: dict[str, Job]
 
 
 def build_fargate(
@@ -23,13 +37,18 @@ def build_fargate(
     naming: Naming,
     key: PlatformKey | None,
     first_deploy: bool = False,
-) -> tuple[Cluster, dict[str, Service], dict[str, Job]]:
-    """One cluster; per service an ECR repository and a Fargate service behind its target group; per job
-    its task definition (and schedule); outputs.
-    ``key`` (the environment's) encrypts log groups and images with no key of their own.
+) -> Compute:
+    """One cluster; per service an ECR repository and a Fargate service (a web service behind its
+    target group); per worker its queue; per job its task definition (and schedule); outputs.
+    ``key`` (the environment's) encrypts log groups, images and queues with no key of their own.
     ``first_deploy``: every service starts at zero tasks (its repository is created by this same apply,
     so no image can exist yet); the next, normal apply scales them to their counts."""
     cluster = Cluster(stack, "cluster", settings=config.compute, naming=naming, key=key)
+    queues = {
+        name: Queue(stack, f"queue-{name}", service=name, settings=settings.queue, naming=naming, key=key)
+        for name, settings in sorted(config.services.items())
+        if settings.queue is not None
+    }
     repositories: dict[str, Repository] = {}
     services: dict[str, Service] = {}
     for name, settings in sorted(config.services.items()):
@@ -45,7 +64,8 @@ def build_fargate(
             network=network,
             security_groups=security_groups,
             load_balancer=load_balancer,
-            data_access=data_access_for(config, name, data),
+            data_access=_with_queues(data_access_for(config, name, data), name, config, queues),
+            queue=queues.get(name),
             first_deploy=first_deploy,
         )
     jobs = {
@@ -71,9 +91,26 @@ def build_fargate(
         value={name: service.service_name for name, service in services.items()},
         description="ECS service name per service",
     )
+    if queues:
+        TerraformOutput(
+            stack,
+            "queue_urls",
+            value={name: queue.url for name, queue in queues.items()},
+            description="SQS queue URL per worker (its dead-letter queue is <name>-dlq)",
+        )
     if jobs:
         job_outputs(stack, jobs)
-    return cluster, services, jobs
+    return Compute(cluster=cluster, services=services, queues=queues, jobs=jobs)
+
+
+def _with_queues(access: DataAccess, name: str, config: EnvironmentConfig, queues: dict[str, Queue]) -> DataAccess:
+    """``access`` plus, for every worker's queue ``name`` may send to, its URL and permission to send."""
+    for worker, queue in queues.items():
+        settings = config.services[worker].queue
+        if settings is not None and name in settings.senders:
+            access.environment[sender_variable(worker)] = queue.url
+            access.task_statements.extend(queue.send_statements())
+    return access
 
 
 def job_outputs(stack: TerraformStack, jobs: dict[str, Job]) -> None:

@@ -15,7 +15,7 @@ from constructs import Construct
 from config import EnvironmentConfig
 from config.backends import LocalBackendConfig
 from config.provider import BINDINGS_AWS_PROVIDER, AwsProviderVersion
-from modules import AwsProviders, Beanstalk, Cluster, Job, LoadBalancer, Service, state_backend
+from modules import AwsProviders, Beanstalk, Cluster, Job, LoadBalancer, Queue, Service, state_backend
 from modules.block import Block, Naming
 
 from .beanstalk import build_beanstalk
@@ -68,6 +68,7 @@ class PlatformStack(TerraformStack):
         self.cluster: Cluster | None = None
         self.services: dict[str, Service] = {}
         self.jobs: dict[str, Job] = {}
+        self.queues: dict[str, Queue] = {}
         entry: Beanstalk | LoadBalancer
         if self.load_balancer is None:  # compute.kind = "beanstalk": it brings its own load balancer
             self.beanstalk = entry = build_beanstalk(
@@ -83,7 +84,7 @@ class PlatformStack(TerraformStack):
             load_balancer_arn, api_origin = self.beanstalk.load_balancer_arn, self.beanstalk.cname
         else:
             entry = self.load_balancer
-            self.cluster, self.services, self.jobs = build_fargate(
+            compute = build_fargate(
                 self,
                 config,
                 network,
@@ -94,6 +95,8 @@ class PlatformStack(TerraformStack):
                 key=self.key,
                 first_deploy=first_deploy,
             )
+            self.cluster, self.services = compute.cluster, compute.services
+            self.queues, self.jobs = compute.queues, compute.jobs
             load_balancer_arn, api_origin = self.load_balancer.alb.arn, self.load_balancer.dns_name
         self.web_acls = build_web_acls(self, config, naming=naming, key=self.key, load_balancer_arn=load_balancer_arn)
         # check_frontend_origin: with [alb]'s certificate, frontend.api_origin_domain names the origin.
@@ -120,6 +123,7 @@ class PlatformStack(TerraformStack):
                 self.load_balancer,
                 self.beanstalk,
                 *self.services.values(),
+                *self.queues.values(),
                 self.data.cache,
                 *self.jobs.values(),
             )

@@ -1,4 +1,4 @@
-"""Traffic wiring: the security-group chain and the ALB with one target group and rule per service."""
+"""Traffic wiring: the security-group chain and the ALB with one target group and rule per web service."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ def build_traffic(
     certificate_arn: str | None = None,
 ) -> tuple[SecurityGroups, LoadBalancer | None]:
     """Security groups, and (unless Elastic Beanstalk brings its own) the ALB with one target group
-    and listener rule per service, plus outputs. ``certificate_arn``: [domain]'s for the ALB."""
+    and listener rule per web service (backends and workers have none), plus outputs.
+    ``certificate_arn``: [domain]'s for the ALB."""
     platform_alb = config.compute.kind == "fargate"
     database = config.database
     security_groups = SecurityGroups(
@@ -28,7 +29,7 @@ def build_traffic(
         naming=naming,
         network=network,
         load_balancer=config.alb if platform_alb else None,
-        service_ports={name: service.container_port for name, service in config.services.items()},
+        services=config.services,
         load_balancer_https=certificate_arn is not None,
         database=database is not None,
         database_proxy=database is not None and database.proxy.enabled,
@@ -43,7 +44,7 @@ def build_traffic(
         naming=naming,
         network=network,
         security_groups=security_groups,
-        services=config.services,
+        services={name: service for name, service in config.services.items() if service.kind == "web"},
         priorities=config.listener_rules.priorities,
         moved_first=config.listener_rules.moved_first,
         certificate_arn=certificate_arn,

@@ -43,7 +43,7 @@ Edit = Callable[[Data], object]
 
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:netflux/api-AbCdEf"
 PARAMETER_ARN = "arn:aws:ssm:eu-west-1:123456789012:parameter/netflux/flags"
-ALL_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]
+ALL_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sqs"]  # sqs: dev's worker polls its queue
 
 
 def dev() -> Data:
@@ -279,11 +279,11 @@ NO_NAT = r"network\.endpoints\.interface = {value}: must include {missing} with 
     [
         (
             _no_nat,
-            NO_NAT.format(value=r"\[\]", missing=r"ecr\.api, ecr\.dkr, logs, secretsmanager"),
+            NO_NAT.format(value=r"\[\]", missing=r"ecr\.api, ecr\.dkr, logs, secretsmanager, sqs"),
         ),
         (
             lambda d: _no_nat(d, ["ecr.api", "ecr.dkr"]),
-            NO_NAT.format(value=r"\['ecr\.api', 'ecr\.dkr'\]", missing="logs, secretsmanager"),
+            NO_NAT.format(value=r"\['ecr\.api', 'ecr\.dkr'\]", missing="logs, secretsmanager, sqs"),
         ),
         (
             lambda d: (
@@ -346,7 +346,7 @@ def test_fails_when_a_beanstalk_environment_has_no_nat() -> None:
 
 def test_a_data_store_that_needs_no_secret_needs_no_secrets_manager_endpoint() -> None:
     data = dev()
-    _no_nat(data, ["ecr.api", "ecr.dkr", "logs"])
+    _no_nat(data, ["ecr.api", "ecr.dkr", "logs", "sqs"])
     data["cache"]["engine_version"] = "8.0"
     data["cache"]["auth"] = "iam"  # IAM users: no token secret; the database uses IAM auth too
     accepts(data)
@@ -668,8 +668,10 @@ def test_every_problem_of_every_file_is_reported_together(tmp_path: Path) -> Non
     lines = [re.sub(r"^.*/", "", line) for line in caught.value.lines]
     assert [line.split(" = ")[0] for line in lines] == [
         "dev.toml: network.endpoints.interface",
-        "qa.toml: services.movie-service.scaling.desired_count",
-        "qa.toml: services.customer-service.scaling.desired_count",
+        *(
+            f"qa.toml: services.{name}.scaling.desired_count"
+            for name in ("movie-service", "customer-service", "rating-service", "job-worker")
+        ),
     ]
 
 
@@ -685,7 +687,7 @@ def test_the_command_line_reports_every_problem_and_exits_non_zero(
 
     error = capsys.readouterr().err
     assert "Traceback" not in error
-    assert error.count("dev.toml: ") == 2
+    assert error.count("dev.toml: ") == 4  # the count of each of dev's four services
     assert "must be between 0 and 5000, got 1000000" in error
     assert not (tmp_path / "out").exists()
 
@@ -709,5 +711,6 @@ def test_the_checks_across_tables_see_the_same_tables_either_way() -> None:
 def test_a_service_named_like_a_table_is_not_taken_for_one() -> None:
     data = dev()
     data["services"]["alarms"] = data["services"].pop("customer-service")
+    data["services"]["job-worker"]["queue"]["senders"] = ["alarms"]
     data["monitoring"] = {"enabled": False}
     assert "alarms" in accepts(data).services

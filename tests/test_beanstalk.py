@@ -37,10 +37,11 @@ DBUSER = "arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABCDEFGHIJKL"
 
 
 def with_beanstalk(env_data: dict[str, Data], beanstalk: Data) -> Data:
-    """The dev file switched to Beanstalk (compute.kind = "beanstalk", no ECS services) with ``beanstalk``."""
+    """The dev file switched to Beanstalk (compute.kind = "beanstalk", no ECS services or jobs) with ``beanstalk``."""
     data = env_data["dev"]
     data["compute"] = {"kind": "beanstalk"}
     data.pop("services")
+    data.pop("jobs", None)  # jobs run on the ECS cluster Beanstalk does not build
     data["beanstalk"] = beanstalk
     return data
 
@@ -138,6 +139,7 @@ def test_fails_when_a_beanstalk_environment_declares_services(env_data: dict[str
     data = env_data["dev"]
     data["compute"] = {"kind": "beanstalk"}
     data["beanstalk"] = {"platform": PLATFORM}
+    data.pop("jobs")  # refused too (tests/test_job.py): this test is about the services
     fails(data, r"services = \[.*\]: declare ECS services, which compute\.kind = 'beanstalk' does not run.*")
 
 

@@ -173,7 +173,11 @@ def test_database_user_defaults_to_the_service_name(env_data: dict[str, Data]) -
     )
     assert config.database is not None
 
-    users = {name: database_user_for(name, s.data_access, config.database) for name, s in config.services.items()}
+    users = {
+        name: database_user_for(name, s.data_access, config.database)
+        for name, s in config.services.items()
+        if s.data_access.uses_database
+    }
 
     assert users == {"movie-service": "movie_service", "customer-service": "customers"}
 

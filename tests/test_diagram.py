@@ -34,6 +34,9 @@ def test_each_service_is_reached_through_its_own_listener_rule(
     priorities = config.listener_rules.priorities
     routes = edges(graph, security_group=False)
     for name, service in config.services.items():
+        if service.kind != "web":  # reached inside the cluster only, or not at all: no listener rule
+            assert not [route for route in routes if route[1] == f"ECS service {name}"]
+            continue
         rule = f"rule {priorities[name]}: {' '.join(service.path_patterns)}"
         assert ("ALB", rule, "listener") in routes
         assert (rule, f"ECS service {name}", f"forward :{service.container_port}") in routes
@@ -55,7 +58,10 @@ def test_security_group_edges_lead_to_the_data_tier_only_from_services(
     assert {source for source, _, _ in into_data} <= {f"ECS service {name}" for name in config.services} | {"RDS Proxy"}
     for name, service in config.services.items():
         reaches_cache = (f"ECS service {name}", "ElastiCache", "SG tcp/6379") in allowed
-        assert reaches_cache == (service.data_access.uses_cache or config.security_groups.mode == "tiered")
+        # Web services share the app group, which reaches the cache in tiered mode; a backend's or worker's
+        # group reaches it only when one of them uses it.
+        shares = service.kind == "web" and config.security_groups.mode == "tiered"
+        assert reaches_cache == (service.data_access.uses_cache or shares)
 
 
 def test_the_beanstalk_example_shares_one_group_with_the_data_tier(synthesized_examples: dict[str, Json]) -> None:

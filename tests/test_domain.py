@@ -426,7 +426,7 @@ def test_the_load_balancer_serves_the_domain_certificate_and_opens_https() -> No
             naming=NAMING,
             network=network,
             load_balancer=AlbConfig(),
-            service_ports={name: service.container_port for name, service in SERVICES.items()},
+            services=SERVICES,
             load_balancer_https=True,
         )
         balancer = LoadBalancer(

@@ -180,8 +180,16 @@ def test_make_exec_reports_exec_off_along_with_missing_tools(
 @pytest.mark.parametrize(
     ("service", "line"),
     [
-        ("", "set SERVICE to one of: movie-service, customer-service (e.g. make exec ENV=dev SERVICE=<name>)"),
-        ("search", "unknown SERVICE='search'; the services of dev are: movie-service, customer-service"),
+        (
+            "",
+            "set SERVICE to one of: movie-service, customer-service, rating-service, job-worker "
+            "(e.g. make exec ENV=dev SERVICE=<name>)",
+        ),
+        (
+            "search",
+            "unknown SERVICE='search'; the services of dev are: movie-service, customer-service, rating-service, "
+            "job-worker",
+        ),
     ],
 )
 def test_names_the_services_when_service_is_missing_or_unknown(

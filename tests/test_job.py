@@ -181,7 +181,7 @@ def test_fails_when_the_service_is_unknown(env_data: dict[str, Data]) -> None:
         with_job(env_data, service="search"),
         re.escape(
             "jobs.migrate.service = 'search': must name a service of this environment ([services.<name>]): "
-            "movie-service, customer-service"
+            "movie-service, customer-service, rating-service, job-worker"
         ),
     )
 
@@ -667,7 +667,7 @@ def test_staging_and_prod_purge_sessions_nightly_in_irish_time_with_a_dead_lette
     assert schedule["target"]["ecs_parameters"]["task_definition_arn"] == ref(
         document, "aws_ecs_task_definition", task_of(document, f"netflux-{env}-purge-sessions"), "arn"
     )
-    queue = only(document, "aws_sqs_queue")
+    [queue] = [q for q in resources(document, "aws_sqs_queue").values() if q["name"].endswith("purge-sessions-dlq")]
     assert queue["kms_master_key_id"] == "${aws_kms_key.kms_key_28C05A0F.arn}"
     alarm = by_name(
         document, "aws_cloudwatch_metric_alarm", f"netflux-{env}-job-dead-letters-purge-sessions", key="alarm_name"
@@ -676,8 +676,10 @@ def test_staging_and_prod_purge_sessions_nightly_in_irish_time_with_a_dead_lette
 
 
 def test_dev_runs_its_migration_on_demand_only(synthesized: dict[str, Json]) -> None:
-    for resource_type in ("aws_scheduler_schedule", "aws_sqs_queue"):
-        assert resources(synthesized["dev"], resource_type) == {}
+    dev = synthesized["dev"]
+    assert resources(dev, "aws_scheduler_schedule") == {}
+    # dev's queues are its worker's (and that one's dead-letter queue), none a job's.
+    assert all(not logical_id.startswith("job-") for logical_id in resources(dev, "aws_sqs_queue"))
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

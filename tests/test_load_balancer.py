@@ -78,7 +78,7 @@ def build_lb(
         naming=naming,
         network=network,
         load_balancer=alb,
-        service_ports={name: service.container_port for name, service in services.items()},
+        services=services,
     )
     return LoadBalancer(
         stack,
@@ -416,7 +416,10 @@ def test_rules_and_outputs_follow_config(
     by_service = {rule["tags"]["service"]: rule for rule in resources(document, "aws_lb_listener_rule").values()}
     assert {name: rule["priority"] for name, rule in by_service.items()} == priorities
     assert by_service["movie-service"]["condition"] == [{"path_pattern": {"values": ["/api/movies*"]}}]
-    assert set(document["output"]["target_group_arns"]["value"]) == set(config.services)
+    web = {name for name, service in config.services.items() if service.kind == "web"}
+    # One target group and rule per web service; backends and workers have neither.
+    assert set(by_service) == set(document["output"]["target_group_arns"]["value"]) == web
+    assert len(resources(document, "aws_lb_target_group")) == len(web)
     assert "alb_dns_name" in document["output"]
     assert "http_listener_arn" in document["output"]
     for group in resources(document, "aws_lb_target_group").values():

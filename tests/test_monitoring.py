@@ -224,9 +224,16 @@ def test_alarms_cover_every_tier_the_environment_has(
     for alarm in resources(synthesized[env], "aws_cloudwatch_metric_alarm").values():
         metrics[alarm["metric_name"]] = metrics.get(alarm["metric_name"], 0) + 1
     services = len(config.services)
+    web = sum(1 for service in config.services.values() if service.kind == "web")
+    queues = sum(1 for service in config.services.values() if service.queue is not None)
+    # A scheduled job's dead-letter queue (runs the scheduler could not start) is not empty.
+    job_queues = sum(1 for job in config.jobs.values() if job.schedule is not None and job.schedule.dead_letter_queue)
     nodes = config.cache.num_cache_clusters if config.cache else 0
-    assert metrics["UnHealthyHostCount"] == services
+    assert metrics["UnHealthyHostCount"] == web  # a backend or worker has no target group
     assert metrics["MemoryUtilization"] == services
+    # A worker's queue: its dead-letter queue not empty, its oldest message too old.
+    assert metrics.get("ApproximateNumberOfMessagesVisible", 0) == queues + job_queues
+    assert metrics.get("ApproximateAgeOfOldestMessage", 0) == queues
     assert metrics["HTTPCode_Target_5XX_Count"] == metrics["HTTPCode_ELB_5XX_Count"] == 1
     assert metrics["CPUUtilization"] == services + (1 if config.database else 0)  # ECS per service + RDS
     assert metrics["FreeStorageSpace"] == metrics["DatabaseConnections"] == (1 if config.database else 0)

@@ -11,6 +11,7 @@ from cdktf import TerraformStack
 from config.load_balancer import AlbConfig
 from config.network import NetworkConfig
 from config.security_groups import SecurityGroupsConfig
+from config.service import ServiceConfig
 from modules import Network, SecurityGroups
 from modules.block import Naming
 from tests.config_check import Data, fails, parse
@@ -18,6 +19,20 @@ from tests.synth import Json, resources, synth_construct
 
 ANYWHERE = "0.0.0.0/0"
 SERVICE_PORTS = {"movie-service": 8080, "customer-service": 8080, "search": 9000}
+
+
+def web_services(ports: dict[str, int]) -> dict[str, ServiceConfig]:
+    """Web services on ``ports``, by name."""
+    return {name: ServiceConfig(container_port=port, path_patterns=[f"/{name}*"]) for name, port in ports.items()}
+
+
+def service(kind: str, port: int | None = None, **values: Any) -> ServiceConfig:
+    """A backend (with ``port``) or a worker, validated as an environment file's would be."""
+    queue = {"queue": {}} if kind == "worker" else {}
+    return ServiceConfig.model_validate({"kind": kind, "container_port": port, **queue, **values})
+
+
+SERVICES = web_services(SERVICE_PORTS)
 NAMING = Naming(project="test", environment="unit", region="eu-west-1")
 NETWORK = NetworkConfig(vpc_cidr="10.0.0.0/16", availability_zones=["eu-west-1a", "eu-west-1b"])
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/4f1c2a8e-7b3d-4e9a-9c61-2d5e8f0a1b37"
@@ -30,7 +45,7 @@ def build_groups(stack: TerraformStack, **overrides: Any) -> SecurityGroups:
     values: dict[str, Any] = {
         "settings": SecurityGroupsConfig(),
         "load_balancer": AlbConfig(),
-        "service_ports": SERVICE_PORTS,
+        "services": SERVICES,
         "database": True,
         "cache": True,
     }
@@ -149,7 +164,7 @@ def test_database_and_cache_are_reachable_only_from_the_app_group(tiered: Json) 
 
 
 def test_rules_are_keyed_by_port_not_by_service_order(tiered: Json) -> None:
-    reordered = synth_groups(load_balancer=HTTPS_ALB, service_ports=dict(reversed(SERVICE_PORTS.items())))
+    reordered = synth_groups(load_balancer=HTTPS_ALB, services=dict(reversed(SERVICES.items())))
     for kind in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
         assert set(resources(reordered, kind)) == set(resources(tiered, kind))
 
@@ -211,6 +226,90 @@ def test_shared_mode_exposes_one_id_for_app_database_proxy_and_cache() -> None:
     assert groups.alb_sg_id != groups.app_sg_id
 
 
+# --- backends and workers: groups of their own ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mixed() -> Json:
+    """Web services, a backend on 9090 (and one on a web service's port), a worker using the database."""
+    services = {
+        **web_services({"movie-service": 8080}),
+        "rating-service": service("backend", 9090),
+        "search": service("backend", 8080),
+        "job-worker": service("worker", data_access={"uses_database": True}),
+    }
+    return synth_groups(load_balancer=HTTPS_ALB, services=services, database_proxy=True)
+
+
+def test_backends_and_workers_get_groups_of_their_own(mixed: Json) -> None:
+    assert set(group_refs(mixed)) == {"alb", "app", "backend", "worker", "database", "database-proxy", "cache"}
+
+
+def test_backend_ports_admit_the_other_services_by_reference_and_never_the_alb(mixed: Json) -> None:
+    groups = group_refs(mixed)
+    callers = {groups["app"], groups["backend"], groups["worker"]}
+    assert summary(mixed, "ingress", groups["backend"]) == {
+        ("tcp", port, port, caller) for port in (8080, 9090) for caller in callers
+    }
+    # The ALB reaches the web services' port only, and only in the app group (a backend on 8080 too is not
+    # reachable from it: it is in another group).
+    assert summary(mixed, "egress", groups["alb"]) == {("tcp", 8080, 8080, groups["app"])}
+    ingress_from_alb = [r for r in rules(mixed, "ingress", groups["backend"]) if peer(r) == groups["alb"]]
+    assert ingress_from_alb == []
+
+
+def test_a_worker_admits_nothing_and_calls_the_services_the_data_it_uses_and_https(mixed: Json) -> None:
+    groups = group_refs(mixed)
+    assert rules(mixed, "ingress", groups["worker"]) == []
+    assert summary(mixed, "egress", groups["worker"]) == {
+        ("tcp", 443, 443, ANYWHERE),
+        ("tcp", 8080, 8080, groups["app"]),
+        ("tcp", 8080, 8080, groups["backend"]),
+        ("tcp", 9090, 9090, groups["backend"]),
+        ("tcp", 5432, 5432, groups["database"]),
+        ("tcp", 5432, 5432, groups["database-proxy"]),
+    }
+
+
+def test_web_services_admit_every_service_group_and_the_alb(mixed: Json) -> None:
+    groups = group_refs(mixed)
+    assert summary(mixed, "ingress", groups["app"]) == {
+        ("tcp", 8080, 8080, source) for source in (groups["alb"], groups["app"], groups["backend"], groups["worker"])
+    }
+
+
+def test_data_tier_admits_a_backend_or_worker_group_only_when_one_of_its_services_uses_it(mixed: Json) -> None:
+    groups = group_refs(mixed)
+    # The worker uses the database, no backend does; nobody but the app group reaches the cache.
+    assert summary(mixed, "ingress", groups["database"]) == {
+        ("tcp", 5432, 5432, groups[source]) for source in ("app", "worker", "database-proxy")
+    }
+    assert summary(mixed, "ingress", groups["database-proxy"]) == {
+        ("tcp", 5432, 5432, groups[source]) for source in ("app", "worker")
+    }
+    assert summary(mixed, "ingress", groups["cache"]) == {("tcp", 6379, 6379, groups["app"])}
+    assert ("tcp", 5432, 5432, groups["database"]) not in summary(mixed, "egress", groups["backend"])
+
+
+def test_shared_mode_puts_backends_and_workers_in_the_one_group_and_opens_only_web_ports_to_the_alb() -> None:
+    captured: list[SecurityGroups] = []
+    services = {**web_services({"movie-service": 8080}), "rating-service": service("backend", 9090)}
+    services["job-worker"] = service("worker")
+    shared = SecurityGroupsConfig(mode="shared")
+    document = synth_construct(lambda stack: captured.append(build_groups(stack, settings=shared, services=services)))
+    [groups] = captured
+    assert groups.app_sg_id == groups.backend_sg_id == groups.worker_sg_id
+    refs = group_refs(document)
+    assert summary(document, "egress", refs["alb"]) == {("tcp", 8080, 8080, refs["shared"])}
+
+
+def test_no_backend_or_worker_group_without_such_services(tiered: Json) -> None:
+    captured: list[SecurityGroups] = []
+    synth_construct(lambda stack: captured.append(build_groups(stack)))
+    assert (captured[0].backend_sg_id, captured[0].worker_sg_id) == (None, None)
+    assert not {"backend", "worker"} & set(group_refs(tiered))
+
+
 # --- [security_groups] loads or fails --------------------------------------------------------
 
 
@@ -255,17 +354,38 @@ def test_only_the_alb_listener_ports_are_open_to_the_internet(synthesized: dict[
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
-def test_data_tier_is_reachable_only_from_the_app_group(synthesized: dict[str, Json], env: str) -> None:
+def test_data_tier_is_reachable_only_from_the_services_that_use_it(
+    synthesized: dict[str, Json], environments: dict[str, Any], env: str
+) -> None:
     document = synthesized[env]
     groups = group_refs(document)
+    role = {"web": "app", "backend": "backend", "worker": "worker"}
+    services = environments[env].services.values()
+    # The app group always (it predates the other kinds); a backend or worker group when one of them uses it.
+    database_clients = {groups["app"]} | {groups[role[s.kind]] for s in services if s.data_access.uses_database}
+    cache_clients = {groups["app"]} | {groups[role[s.kind]] for s in services if s.data_access.uses_cache}
     proxy = groups.get("database-proxy")
-    database_sources = {groups["app"]} if proxy is None else {groups["app"], proxy}
+    database_sources = database_clients if proxy is None else database_clients | {proxy}
     assert summary(document, "ingress", groups["database"]) == {("tcp", 5432, 5432, s) for s in database_sources}
-    assert summary(document, "ingress", groups["cache"]) == {("tcp", 6379, 6379, groups["app"])}
-    if proxy is not None:  # the proxy itself is reachable only from the app group, and reaches only the database
-        assert summary(document, "ingress", proxy) == {("tcp", 5432, 5432, groups["app"])}
+    assert summary(document, "ingress", groups["cache"]) == {("tcp", 6379, 6379, s) for s in cache_clients}
+    if proxy is not None:  # the proxy itself is reachable only from the services, and reaches only the database
+        assert summary(document, "ingress", proxy) == {("tcp", 5432, 5432, s) for s in database_clients}
         assert summary(document, "egress", proxy) == {("tcp", 5432, 5432, groups["database"])}
     assert (proxy is not None) == (env != "dev")
+
+
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_the_backend_is_reached_by_the_services_and_the_worker_by_no_one(
+    synthesized: dict[str, Json], env: str
+) -> None:
+    document = synthesized[env]
+    groups = group_refs(document)
+    assert {peer(r) for r in rules(document, "ingress", groups["backend"])} == {
+        groups["app"],
+        groups["backend"],
+        groups["worker"],
+    }
+    assert rules(document, "ingress", groups["worker"]) == []
 
 
 def test_https_is_open_only_when_a_certificate_is_configured(synthesized: dict[str, Json]) -> None:

@@ -17,8 +17,9 @@ from config.naming import IAM_ROLE_NAME_MAX
 from config.repository import RepositoryConfig
 from config.schema import ENVIRONMENT_MAX, PROJECT_MAX, SERVICE_MAX
 from config.service import ServiceConfig
-from modules import Cluster, Repository, Service
-from modules.block import Naming
+from modules import Cluster, Queue, Repository, Service
+from modules.block import AlarmPolicy, Naming
+from tests.config_check import fails as one_error
 from tests.synth import Json, only, ref, resources, synth_construct
 
 Data = dict[str, Any]
@@ -315,6 +316,205 @@ def test_fails_when_an_alarm_threshold_is_out_of_range(env_data: dict[str, Data]
     fails(dev(env_data, alarms=alarms), match)
 
 
+# --- kinds: web, backend, worker ---------------------------------------------------------------
+
+BACKEND, WORKER = "rating-service", "job-worker"
+
+
+def kinds(env_data: dict[str, Data]) -> Data:
+    """The dev file, whose rating-service is a backend and job-worker a worker."""
+    data = env_data["dev"]
+    assert (data["services"][BACKEND]["kind"], data["services"][WORKER]["kind"]) == ("backend", "worker")
+    return data
+
+
+def test_a_service_is_a_web_service_unless_it_says_otherwise(env_data: dict[str, Data]) -> None:
+    config = parse(kinds(env_data))
+
+    assert {name: s.kind for name, s in config.services.items()} == {
+        "movie-service": "web",
+        "customer-service": "web",
+        BACKEND: "backend",
+        WORKER: "worker",
+    }
+    assert config.services[WORKER].container_port is None
+    assert config.services[WORKER].queue is not None
+    assert config.services["movie-service"].queue is None
+    # Listener rules: web services only.
+    assert set(config.listener_rule_priorities()) == {"movie-service", "customer-service"}
+
+
+def test_fails_when_a_kind_is_unknown(env_data: dict[str, Data]) -> None:
+    data = kinds(env_data)
+    data["services"][BACKEND]["kind"] = "internal"
+    one_error(data, r"services\.rating-service\.kind = 'internal': must be one of 'web', 'backend' or 'worker'")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("path_patterns", ["/api/ratings*"]),
+        ("host_headers", ["ratings.example.com"]),
+        ("rule_priority", 10),
+        ("protocol", "HTTPS"),
+        ("deregistration_delay_seconds", 10),
+    ],
+)
+def test_fails_when_a_backend_is_given_routing(env_data: dict[str, Data], setting: str, value: Any) -> None:
+    data = kinds(env_data)
+    data["services"][BACKEND][setting] = value
+    one_error(
+        data,
+        rf"services\.rating-service\.{setting} = {re.escape(repr(value))}: is only used by web services \(the load "
+        r"balancer's view of them\); a backend service is reached only inside the cluster, through Service Connect: "
+        r"remove it or set kind = 'web'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "setting", "value"),
+    [
+        ("target_health_check", "path", "/health"),
+        ("deployment", "health_check_grace_period_seconds", 30),
+        ("scaling", "requests_per_target", 100),
+        ("alarms", "unhealthy_hosts", 1),
+    ],
+)
+def test_fails_when_a_worker_is_given_settings_of_the_load_balancers_view(
+    env_data: dict[str, Data], table: str, setting: str, value: Any
+) -> None:
+    data = kinds(env_data)
+    # Replaces dev's fixed count for scaling: requests_per_target needs autoscaling on.
+    data["services"][WORKER][table] = {setting: value}
+    path = r"target_health_check = \{.*\}" if table == "target_health_check" else rf"{table}\.{setting} = {value}"
+    one_error(
+        data,
+        rf"services\.job-worker\.{path}: is only used by web services \(the load balancer's view of them\); a worker "
+        r"service is reached by no one \(it polls its queue\): remove it or set kind = 'web'",
+    )
+
+
+def test_fails_when_a_backend_has_no_port(env_data: dict[str, Data]) -> None:
+    data = kinds(env_data)
+    del data["services"][BACKEND]["container_port"]
+    one_error(
+        data,
+        r"services\.rating-service\.container_port = None: is required for a backend service: the port other "
+        r"services call it on, http://<name>:<container_port>",
+    )
+
+
+def test_fails_when_a_web_service_has_no_port(env_data: dict[str, Data]) -> None:
+    data = kinds(env_data)
+    del data["services"]["movie-service"]["container_port"]
+    one_error(
+        data,
+        r"services\.movie-service\.container_port = None: is required for a web service: the port the load "
+        r"balancer forwards to",
+    )
+
+
+def test_fails_when_a_worker_has_a_port(env_data: dict[str, Data]) -> None:
+    data = kinds(env_data)
+    data["services"][WORKER]["container_port"] = 8080
+    one_error(data, r"services\.job-worker\.container_port = 8080: must be unset for a worker: it takes no traffic .*")
+
+
+def test_fails_when_a_worker_has_no_queue(env_data: dict[str, Data]) -> None:
+    data = kinds(env_data)
+    del data["services"][WORKER]["queue"]
+    one_error(
+        data,
+        r"services\.job-worker\.queue = None: is required for a worker: add a \[services\.<name>\.queue\] table .*",
+    )
+
+
+@pytest.mark.parametrize("service", ["movie-service", BACKEND])
+def test_fails_when_a_service_that_is_not_a_worker_has_a_queue(env_data: dict[str, Data], service: str) -> None:
+    data = kinds(env_data)
+    data["services"][service]["queue"] = {"max_receive_count": 3}
+    kind = data["services"][service].get("kind", "web")
+    one_error(
+        data,
+        rf"services\.{service}\.queue = {{'max_receive_count': 3}}: is only used by workers \(kind = 'worker'\); a "
+        rf"{kind} service consumes no queue of its own: remove the table or set kind = 'worker'",
+    )
+
+
+def test_fails_when_a_web_service_scales_on_messages(env_data: dict[str, Data]) -> None:
+    data = dev(env_data, scaling={"messages_per_task": 10})
+    one_error(data, r"services\.movie-service\.scaling\.messages_per_task = 10: is only used by workers .*")
+
+
+def test_fails_when_an_autoscaling_worker_may_scale_to_zero(env_data: dict[str, Data]) -> None:
+    data = kinds(env_data)
+    data["services"][WORKER]["scaling"] = {"min_count": 0, "desired_count": 1}
+    one_error(
+        data,
+        r"services\.job-worker\.scaling\.min_count = 0: must be at least 1 for a worker with autoscaling: it scales "
+        r"on the queue's backlog per running task, .*",
+    )
+
+
+@pytest.mark.parametrize("table", ["environment", "secrets"])
+def test_fails_when_a_worker_sets_its_own_queue_url(env_data: dict[str, Data], table: str) -> None:
+    data = kinds(env_data)
+    value = "https://sqs.eu-west-1.amazonaws.com/1/x" if table == "environment" else SECRET_ARN
+    data["services"][WORKER]["task"][table] = {"QUEUE_URL": value}
+    one_error(
+        data,
+        rf"services\.job-worker\.task\.{table}\.QUEUE_URL = 'QUEUE_URL': is set by the platform to the worker's "
+        r"own queue; remove it from the task settings",
+    )
+
+
+def test_every_setting_a_backend_cannot_use_is_reported_in_one_run(env_data: dict[str, Data]) -> None:
+    data = kinds(env_data)
+    data["services"][BACKEND].update(path_patterns=["/r*"], rule_priority=5, queue={})
+    with pytest.raises(ConfigError) as caught:
+        parse(data)
+    assert [line.split(": ")[1].split(" = ")[0] for line in caught.value.lines] == [
+        "services.rating-service.path_patterns",
+        "services.rating-service.rule_priority",
+        "services.rating-service.queue",
+    ]
+
+
+def test_fails_when_no_service_is_a_web_service(env_data: dict[str, Data]) -> None:
+    data = kinds(env_data)
+    for name in ("movie-service", "customer-service"):
+        del data["services"][name]
+    data["services"][WORKER]["queue"]["senders"] = []
+    data.pop("jobs", None)  # dev's migration runs movie-service's image
+    one_error(
+        data,
+        r"services = \['job-worker', 'rating-service'\]: declares no web service \(kind = 'web'\): the platform's "
+        r"internet-facing load balancer would route to nothing .*",
+    )
+
+
+def test_fails_when_a_backend_shares_a_web_port_in_the_shared_group(env_data: dict[str, Data]) -> None:
+    data = kinds(env_data)
+    data["security_groups"] = {"mode": "shared"}
+    data["services"][BACKEND]["container_port"] = 8080
+    one_error(
+        data,
+        r"services\.rating-service\.container_port = 8080: is also the port of the web service customer-service: "
+        r"with security_groups\.mode = 'shared' .*",
+    )
+
+
+def test_fails_when_workers_autoscale_without_container_insights(env_data: dict[str, Data]) -> None:
+    data = kinds(env_data)
+    data["compute"]["container_insights"] = "disabled"
+    data["services"][WORKER]["scaling"] = {}
+    one_error(
+        data,
+        r"compute\.container_insights = 'disabled': must be 'enabled' or 'enhanced' while workers autoscale "
+        r"\(job-worker\): .*RunningTaskCount.*",
+    )
+
+
 # --- construct ---------------------------------------------------------------------------------
 
 
@@ -352,35 +552,46 @@ def build_services(
     first_deploy: bool = False,
     key: SimpleNamespace | None = None,
 ) -> dict[str, Service]:
-    """GIVEN per name a service's settings: a cluster, and per name a repository, a stand-in target
-    (target group and listener rule) and the service."""
+    """GIVEN per name a service's settings: a cluster, and per name a repository, the service and, by its
+    kind, a stand-in target (target group and listener rule: web) or its queue (worker)."""
     cluster_settings = ComputeConfig.model_validate(
         compute or {"capacity_provider_strategy": {"FARGATE": {"base": 1, "weight": 1}, "FARGATE_SPOT": {"weight": 3}}}
     )
     cluster = Cluster(stack, "cluster", settings=cluster_settings, naming=naming, key=key)
     network = SimpleNamespace(private_app_subnet_ids=["subnet-a", "subnet-b"])
-    security_groups = SimpleNamespace(app_sg_id="sg-app")
+    security_groups = SimpleNamespace(app_sg_id="sg-app", backend_sg_id="sg-backend", worker_sg_id="sg-worker")
     load_balancer = SimpleNamespace(arn_suffix=ALB_SUFFIX, services={})
     services = {}
     for name, values in settings.items():
         repository = Repository(
             stack, f"{name}-repository", settings=RepositoryConfig(), naming=naming, image=name, key=None
         )
-        rule = LbListenerRule(
-            stack,
-            f"{name}-rule",
-            listener_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/y/z",
-            action=[{"type": "forward", "targetGroupArn": TG_ARN}],
-            condition=[{"pathPattern": {"values": [f"/{name}*"]}}],
-        )
-        load_balancer.services[name] = SimpleNamespace(
-            target_group=SimpleNamespace(arn=TG_ARN, arn_suffix=TG_SUFFIX), listener_rule=rule
-        )
+        kind = values.get("kind", "web")
+        defaults: Data = {
+            "web": {"container_port": 8080, "path_patterns": [f"/{name}*"]},
+            "backend": {"container_port": 9090},
+            "worker": {"queue": {}},
+        }[kind]
+        config = ServiceConfig.model_validate({**defaults, **values})
+        if kind == "web":
+            rule = LbListenerRule(
+                stack,
+                f"{name}-rule",
+                listener_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/y/z",
+                action=[{"type": "forward", "targetGroupArn": TG_ARN}],
+                condition=[{"pathPattern": {"values": [f"/{name}*"]}}],
+            )
+            load_balancer.services[name] = SimpleNamespace(
+                target_group=SimpleNamespace(arn=TG_ARN, arn_suffix=TG_SUFFIX), listener_rule=rule
+            )
+        queue = None
+        if config.queue is not None:
+            queue = Queue(stack, f"{name}-queue", service=name, settings=config.queue, naming=naming, key=key)
         services[name] = Service(
             stack,
             name,
             name=name,
-            settings=ServiceConfig.model_validate({"container_port": 8080, "path_patterns": [f"/{name}*"], **values}),
+            settings=config,
             naming=naming,
             cluster=cluster,
             repository=repository,
@@ -388,6 +599,7 @@ def build_services(
             security_groups=security_groups,
             load_balancer=load_balancer,
             data_access=data_access or no_data_access(),
+            queue=queue,
             first_deploy=first_deploy,
         )
     return services
@@ -822,6 +1034,189 @@ def test_a_first_deploy_starts_at_zero_tasks() -> None:
     assert (only(document, "aws_appautoscaling_target")["min_capacity"]) == 0
 
 
+# --- construct: backends and workers -------------------------------------------------------------
+
+QUEUE_KEY = SimpleNamespace(arn=EXEC_KEY)
+
+
+@pytest.fixture(scope="module")
+def kinds_doc() -> Json:
+    """A web service, a backend and an autoscaling worker, with the environment's key."""
+    settings: dict[str, Data] = {
+        "movie-service": {},
+        BACKEND: {"kind": "backend", "container_port": 9090},
+        WORKER: {
+            "kind": "worker",
+            "queue": {"visibility_timeout_seconds": 120},
+            "scaling": {"min_count": 1, "max_count": 8, "messages_per_task": 25},
+            "task": {"environment": {"LOG_LEVEL": "info"}},
+        },
+    }
+    return synth_construct(lambda stack: build_services(stack, settings, key=QUEUE_KEY))
+
+
+def test_backend_and_worker_have_no_load_balancer_no_grace_period_and_no_listener_rule(kinds_doc: Json) -> None:
+    for name in (BACKEND, WORKER):
+        service = by_name(kinds_doc, "aws_ecs_service", name)
+        assert "load_balancer" not in service
+        assert "health_check_grace_period_seconds" not in service
+        assert not [d for d in service["depends_on"] if d.startswith("aws_lb_listener_rule.")]
+        assert any(d.startswith("aws_ecs_cluster_capacity_providers.") for d in service["depends_on"])
+    assert by_name(kinds_doc, "aws_ecs_service", "movie-service")["load_balancer"]
+
+
+def test_each_kind_runs_in_its_own_security_group(kinds_doc: Json) -> None:
+    groups = {
+        name: by_name(kinds_doc, "aws_ecs_service", name)["network_configuration"]["security_groups"]
+        for name in ("movie-service", BACKEND, WORKER)
+    }
+    assert groups == {"movie-service": ["sg-app"], BACKEND: ["sg-backend"], WORKER: ["sg-worker"]}
+
+
+def test_a_backend_registers_its_port_with_service_connect(kinds_doc: Json) -> None:
+    connect = by_name(kinds_doc, "aws_ecs_service", BACKEND)["service_connect_configuration"]
+
+    assert connect["service"] == [
+        {"port_name": "http", "discovery_name": BACKEND, "client_alias": {"dns_name": BACKEND, "port": 9090}}
+    ]
+    assert container(kinds_doc, BACKEND)["portMappings"] == [
+        {"name": "http", "containerPort": 9090, "protocol": "tcp", "appProtocol": "http"}
+    ]
+
+
+def test_a_worker_has_no_port_and_is_a_service_connect_client_only(kinds_doc: Json) -> None:
+    connect = by_name(kinds_doc, "aws_ecs_service", WORKER)["service_connect_configuration"]
+
+    assert connect["enabled"] is True
+    assert connect["namespace"] == ref(
+        kinds_doc,
+        "aws_service_discovery_http_namespace",
+        only(kinds_doc, "aws_service_discovery_http_namespace"),
+        "arn",
+    )
+    assert "service" not in connect
+    assert "portMappings" not in container(kinds_doc, WORKER)
+
+
+def queue_ref(document: Json, attribute: str) -> str:
+    return ref(document, "aws_sqs_queue", by_name(document, "aws_sqs_queue", f"netflux-unit-{WORKER}"), attribute)
+
+
+def test_a_worker_gets_its_queue_url_in_its_environment(kinds_doc: Json) -> None:
+    assert container(kinds_doc, WORKER)["environment"] == [
+        {"name": "LOG_LEVEL", "value": "info"},
+        {"name": "QUEUE_URL", "value": queue_ref(kinds_doc, "url")},
+    ]
+
+
+def test_a_workers_task_role_consumes_exactly_its_queue(kinds_doc: Json) -> None:
+    policy = by_name(kinds_doc, "aws_iam_role_policy", f"netflux-unit-{WORKER}-task")
+
+    assert policy["role"] == ref(
+        kinds_doc, "aws_iam_role", by_name(kinds_doc, "aws_iam_role", f"netflux-unit-{WORKER}-task"), "id"
+    )
+    assert statements(policy) == [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ReceiveMessage",
+            ],
+            "Resource": [queue_ref(kinds_doc, "arn")],
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [EXEC_KEY],
+            "Condition": {"StringEquals": {"kms:ViaService": "sqs.eu-west-1.amazonaws.com"}},
+        },
+    ]
+    # Nobody else's task role touches the queue.
+    others = [
+        p for p in resources(kinds_doc, "aws_iam_role_policy").values() if p["name"] != f"netflux-unit-{WORKER}-task"
+    ]
+    assert not [p for p in others if "sqs:" in p["policy"]]
+
+
+def test_a_worker_scales_on_cpu_and_on_its_queues_backlog_per_running_task(kinds_doc: Json) -> None:
+    policies = {p["name"]: p for p in resources(kinds_doc, "aws_appautoscaling_policy").values() if WORKER in p["name"]}
+    assert set(policies) == {f"netflux-unit-{WORKER}-cpu", f"netflux-unit-{WORKER}-backlog"}
+    backlog = policies[f"netflux-unit-{WORKER}-backlog"]["target_tracking_scaling_policy_configuration"]
+    cluster = ref(kinds_doc, "aws_ecs_cluster", only(kinds_doc, "aws_ecs_cluster"), "name")
+    service = ref(kinds_doc, "aws_ecs_service", by_name(kinds_doc, "aws_ecs_service", WORKER), "name")
+
+    assert backlog["target_value"] == 25
+    assert "predefined_metric_specification" not in backlog
+    visible, tasks, expression = backlog["customized_metric_specification"]["metrics"]
+    assert visible["metric_stat"] == {
+        "metric": {
+            "namespace": "AWS/SQS",
+            "metric_name": "ApproximateNumberOfMessagesVisible",
+            "dimensions": [{"name": "QueueName", "value": queue_ref(kinds_doc, "name")}],
+        },
+        "stat": "Sum",
+    }
+    assert tasks["metric_stat"] == {
+        "metric": {
+            "namespace": "ECS/ContainerInsights",
+            "metric_name": "RunningTaskCount",
+            "dimensions": [{"name": "ClusterName", "value": cluster}, {"name": "ServiceName", "value": service}],
+        },
+        "stat": "Average",
+    }
+    assert (visible["return_data"], tasks["return_data"]) == (False, False)
+    assert expression == {
+        "id": "backlog",
+        "label": "Visible messages per running task",
+        "expression": f"{visible['id']} / {tasks['id']}",
+        "return_data": True,
+    }
+    target = next(
+        t for t in resources(kinds_doc, "aws_appautoscaling_target").values() if t["resource_id"].endswith(f"{service}")
+    )
+    assert (target["min_capacity"], target["max_capacity"]) == (1, 8)
+
+
+def test_a_backend_scales_on_cpu_only(kinds_doc: Json) -> None:
+    names = {p["name"] for p in resources(kinds_doc, "aws_appautoscaling_policy").values() if BACKEND in p["name"]}
+    assert names == {f"netflux-unit-{BACKEND}-cpu"}
+
+
+def test_only_web_services_get_an_unhealthy_target_alarm() -> None:
+    services: dict[str, Service] = {}
+    settings: dict[str, Data] = {"movie-service": {}, BACKEND: {"kind": "backend"}, WORKER: {"kind": "worker"}}
+    synth_construct(lambda stack: services.update(build_services(stack, settings, key=QUEUE_KEY)))
+    policy = AlarmPolicy(period_seconds=60, evaluation_periods=3)
+
+    assert {name: [a.metric for a in service.alarms(policy)] for name, service in services.items()} == {
+        "movie-service": ["CPUUtilization", "MemoryUtilization", "UnHealthyHostCount"],
+        BACKEND: ["CPUUtilization", "MemoryUtilization"],
+        WORKER: ["CPUUtilization", "MemoryUtilization"],
+    }
+
+
+def test_a_worker_needs_its_queue_and_only_a_worker_has_one() -> None:
+    with pytest.raises(ValueError, match="a worker consumes exactly one queue"):
+        synth_construct(
+            lambda stack: Service(
+                stack,
+                "backend",
+                name=BACKEND,
+                settings=ServiceConfig(kind="backend", container_port=9090),
+                naming=NAMING,
+                cluster=Cluster(stack, "cluster", settings=ComputeConfig(), naming=NAMING, key=None),
+                repository=Repository(stack, "repo", settings=RepositoryConfig(), naming=NAMING, image="r", key=None),
+                network=SimpleNamespace(private_app_subnet_ids=["subnet-a"]),
+                security_groups=SimpleNamespace(backend_sg_id="sg-backend"),
+                load_balancer=None,
+                data_access=no_data_access(),
+                queue=SimpleNamespace(url="u", consume_statements=list),
+            )
+        )
+
+
 # --- every environment -------------------------------------------------------------------------
 
 
@@ -850,6 +1245,10 @@ def test_each_service_sits_behind_its_own_target_group_after_its_listener_rule(
     document = synthesized[env]
     for name, config in environments[env].services.items():
         service = service_by_name(document, name)
+        if config.kind != "web":
+            assert "load_balancer" not in service
+            assert not [d for d in service["depends_on"] if d.startswith("aws_lb_listener_rule.")]
+            continue
         [balancer] = service["load_balancer"]
         target_groups = {
             k: v
@@ -870,8 +1269,8 @@ def test_each_service_sits_behind_its_own_target_group_after_its_listener_rule(
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_services_run_in_private_app_subnets_with_the_app_sg_and_no_public_ip(
-    synthesized: dict[str, Json], env: str
+def test_services_run_in_private_app_subnets_with_their_kinds_sg_and_no_public_ip(
+    synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig], env: str
 ) -> None:
     document = synthesized[env]
     private_app = sorted(
@@ -879,13 +1278,12 @@ def test_services_run_in_private_app_subnets_with_the_app_sg_and_no_public_ip(
         for k, v in resources(document, "aws_subnet").items()
         if v["tags"]["tier"] == "private-app"
     )
-    app_sg = next(
-        k for k, v in resources(document, "aws_security_group").items() if v["name"].endswith(("-app", "-shared"))
-    )
-    for service in resources(document, "aws_ecs_service").values():
-        network = service["network_configuration"]
+    groups = {v["name"].rsplit("-", 1)[-1]: k for k, v in resources(document, "aws_security_group").items()}
+    role = {"web": "app", "backend": "backend", "worker": "worker"}
+    for name, config in environments[env].services.items():
+        network = service_by_name(document, name)["network_configuration"]
         assert sorted(network["subnets"]) == private_app
-        assert network["security_groups"] == [f"${{aws_security_group.{app_sg}.id}}"]
+        assert network["security_groups"] == [f"${{aws_security_group.{groups[role[config.kind]]}.id}}"]
         assert network["assign_public_ip"] is False
 
 
@@ -902,7 +1300,12 @@ def test_task_images_come_from_the_services_own_repository(
 
 
 def test_dev_takes_image_tags_from_terraform_variables(synthesized: dict[str, Json]) -> None:
-    assert set(synthesized["dev"]["variable"]) == {"image_tag_movie_service", "image_tag_customer_service"}
+    assert set(synthesized["dev"]["variable"]) == {
+        "image_tag_movie_service",
+        "image_tag_customer_service",
+        "image_tag_rating_service",
+        "image_tag_job_worker",
+    }
     assert "variable" not in synthesized["prod"]
 
 

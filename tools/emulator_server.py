@@ -325,6 +325,38 @@ def _elasticbeanstalk_application_tags() -> None:
     responses.EBResponse.create_application = create_application
 
 
+@patch("sqs-set-attributes-keeps-policy")
+def _sqs_keep_policy() -> None:
+    """SetQueueAttributes clears the queue's Policy unless the same request sets it again: Queue._set_attributes
+    (moto/sqs/models.py) ends with ``self.policy = attributes.get("Policy")``. AWS changes only the attributes a
+    request names, so setting a queue's RedriveAllowPolicy after its policy left the queue without one.
+    Keep the policy when the request does not name it."""
+    from moto.sqs import models
+
+    set_attributes = models.Queue._set_attributes
+
+    def _set_attributes(self: Any, attributes: dict[str, Any], now: float | None = None) -> None:
+        kept = getattr(self, "policy", None)
+        set_attributes(self, attributes, now)
+        if "Policy" not in attributes:
+            self.policy = kept
+
+    models.Queue._set_attributes = _set_attributes
+
+
+@patch("sqs-redrive-allow-policy")
+def _sqs_redrive_allow_policy() -> None:
+    """A gap filled, because it breaks every read: moto stores a RedriveAllowPolicy it is given
+    (Queue._set_attributes in moto/sqs/models.py sets any attribute) but never returns it, and
+    GetQueueAttributes refuses the name (it is not in Queue.BASE_ATTRIBUTES: InvalidAttributeName). The
+    provider waits for the policy it set to read back, then every read of the resource fails. Return it
+    like every other attribute (unset: absent, as the response leaves out None values)."""
+    from moto.sqs import models
+
+    models.Queue.redrive_allow_policy = None
+    models.Queue.BASE_ATTRIBUTES = [*models.Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
+
+
 # --- the server ---------------------------------------------------------------------------------
 
 
