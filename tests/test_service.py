@@ -341,7 +341,7 @@ def test_a_service_is_a_web_service_unless_it_says_otherwise(env_data: dict[str,
     assert config.services[WORKER].queue is not None
     assert config.services["movie-service"].queue is None
     # Listener rules: web services only.
-    assert set(config.listener_rule_priorities()) == {"movie-service", "customer-service"}
+    assert set(config.listener_rules.priorities) == {"movie-service", "customer-service"}
 
 
 def test_fails_when_a_kind_is_unknown(env_data: dict[str, Data]) -> None:

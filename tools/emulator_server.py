@@ -355,6 +355,37 @@ def _sqs_redrive_allow_policy() -> None:
 
     models.Queue.redrive_allow_policy = None
     models.Queue.BASE_ATTRIBUTES = [*models.Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
+    set_attributes = models.Queue._set_attributes
+
+    # Setting it to "" removes it (what the provider's delete does, then waits until the attribute is
+    # gone: an empty string is not JSON, so a returned "" never matches).
+    def _set_attributes(self: Any, attributes: dict[str, Any], now: float | None = None) -> None:
+        set_attributes(self, attributes, now)
+        if self.redrive_allow_policy == "":
+            self.redrive_allow_policy = None
+
+    models.Queue._set_attributes = _set_attributes
+
+
+@patch("sqs-compact-redrive-policy")
+def _sqs_compact_redrive_policy() -> None:
+    """GetQueueAttributes returns RedrivePolicy as ``json.dumps(self.redrive_policy)`` (Queue.attributes in
+    moto/sqs/models.py): with spaces after ``:`` and ``,``. SQS returns it compact, and the provider keeps the
+    string it reads (aws_sqs_queue.redrive_policy has no JSON-equivalence diff suppression in 5.100), so
+    every plan after an apply would update the queue. Return it compact."""
+    import json
+
+    from moto.sqs import models
+
+    attributes = models.Queue.attributes
+
+    def compact(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = attributes.fget(self)
+        if self.redrive_policy:  # a dict once set (moto/sqs/models.py Queue._setup_dlq)
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+        return result
+
+    models.Queue.attributes = property(compact)
 
 
 # --- the server ---------------------------------------------------------------------------------
