@@ -116,13 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     synth_seconds = time.perf_counter() - t0
 
     for stack, seconds in build_seconds.items():
-        document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
-        resources = sum(len(items) for items in document.get("resource", {}).values())
-        print(f"{stack:<24} {resources:>4} resources  built in {seconds:.2f}s")
+        print(f"{stack:<24} {_resource_count(outdir / 'stacks' / stack):>4} resources  built in {seconds:.2f}s")
     print(
         f"synthesized {len(configs)} stack(s) into {outdir}/stacks in {time.perf_counter() - started:.2f}s (write {synth_seconds:.2f}s)"
     )
     return 0
+
+
+def _resource_count(stack_dir: Path) -> int:
+    """Resources in a synthesized stack: ``cdk.tf.json``, or ``cdk.tf`` when the CLI asked for HCL
+    (``cdktf synth --hcl`` sets the app's context so that it writes HCL instead)."""
+    as_json = stack_dir / "cdk.tf.json"
+    if as_json.is_file():
+        return sum(len(items) for items in json.loads(as_json.read_text()).get("resource", {}).values())
+    return sum(line.startswith("resource ") for line in (stack_dir / "cdk.tf").read_text().splitlines())
 
 
 def _environments_problem(directory: Path) -> str | None:

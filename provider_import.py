@@ -1,7 +1,17 @@
-"""Load only the parts of the AWS provider bindings the project uses, in Python and in node.
+"""Which CDK toolchain runs the code, and loading only the parts of its AWS provider bindings the project uses.
 
-``modules`` calls ``install()`` before it imports any provider class; ``tools/lazy_provider.py``
-builds the lazy node copy. This file stands alone (no project imports) so both can use it cheaply.
+The one aliasing point between the two toolchains (docs/toolchain.md):
+
+* ``cdktf``: CDK for Terraform 0.21 with ``cdktf-cdktf-provider-aws`` (the default: what the design
+  names; archived on 2025-12-10).
+* ``cdktn``: CDK Terrain, CDKTF's community fork, with ``cdktn-provider-aws``: the same API under the
+  module names ``cdktn`` and ``cdktn_provider_aws``.
+
+The project's code imports ``cdktf`` and ``cdktf_cdktf_provider_aws.<x>`` only (so mypy and readers
+follow one set of names). With ``TOOLCHAIN=cdktn`` (or when only CDK Terrain is installed),
+``install()`` registers those names as aliases of the CDK Terrain modules: the same module objects
+under a second name, each loaded once. ``modules`` and ``stacks`` call ``install()`` before they
+import anything from the bindings.
 
 Python: ``import cdktf_cdktf_provider_aws.vpc`` first runs the package's root ``__init__``, which
 imports all ~1500 resource submodules: about 9.6 s of a 14 s synth on this machine class.
@@ -20,18 +30,70 @@ the full import done first (which makes this a no-op) and compares both outputs 
 
 from __future__ import annotations
 
+import functools
+import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
+import os
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+TOOLCHAIN_ENV = "TOOLCHAIN"
 PACKAGE = "cdktf_cdktf_provider_aws"
-ASSEMBLY = "@cdktf/provider-aws"
+"""The provider package's name in the project's code, whichever toolchain runs it."""
+CORE = "cdktf"
+"""The core library's name in the project's code."""
 
 
-def original_tarball() -> Path | None:
+@dataclass(frozen=True)
+class Toolchain:
+    """One CDK toolchain: the Python packages it is installed as and what its bindings are generated for."""
+
+    name: str
+    core: str
+    """The core library's Python package."""
+    provider: str
+    """The AWS provider bindings' Python package."""
+    assembly: str
+    """The bindings' jsii assembly (npm) name."""
+    aws_provider: str
+    """The hashicorp/aws release the bindings are generated for (the JSON's default provider pin)."""
+    cli: str
+    """The command-line tool (npm: ``cdktf-cli`` / ``cdktn-cli``)."""
+
+
+TOOLCHAINS = {
+    "cdktf": Toolchain("cdktf", "cdktf", "cdktf_cdktf_provider_aws", "@cdktf/provider-aws", "6.25.0", "cdktf"),
+    "cdktn": Toolchain("cdktn", "cdktn", "cdktn_provider_aws", "@cdktn/provider-aws", "6.69.1", "cdktn"),
+}
+
+
+class ToolchainError(RuntimeError):
+    """TOOLCHAIN names no toolchain, or one that is not installed in this Python."""
+
+
+@functools.cache
+def selected() -> Toolchain:
+    """``$TOOLCHAIN`` when set; otherwise the installed one (CDKTF first). Decided once per process."""
+    name = os.environ.get(TOOLCHAIN_ENV, "")
+    if name:
+        if name not in TOOLCHAINS:
+            raise ToolchainError(f"{TOOLCHAIN_ENV}={name!r}: allowed: {', '.join(TOOLCHAINS)}")
+        return TOOLCHAINS[name]
+    for toolchain in TOOLCHAINS.values():
+        if importlib.util.find_spec(toolchain.core) is not None:
+            return toolchain
+    return TOOLCHAINS["cdktf"]  # neither installed: the real import raises the usual ImportError
+
+
+def original_tarball(toolchain: Toolchain | None = None) -> Path | None:
     """The provider's jsii assembly tarball as installed, or None when the package is missing."""
-    spec = importlib.util.find_spec(PACKAGE)
+    spec = importlib.util.find_spec((toolchain or selected()).provider)
     if spec is None or not spec.submodule_search_locations:
         return None
     found = sorted(Path(spec.submodule_search_locations[0], "_jsii").glob("*.jsii.tgz"))
@@ -44,20 +106,59 @@ def lazy_tarball(original: Path) -> Path:
 
 
 def install() -> None:
-    """Register the provider package without its root ``__init__``; a no-op if already imported."""
-    if PACKAGE in sys.modules:
+    """Alias the toolchain's modules to the project's names, and register the provider package without
+    its root ``__init__``; a no-op when already done (or when the package was imported in full)."""
+    toolchain = selected()
+    if toolchain.core != CORE:
+        _alias(toolchain)
+    if toolchain.provider in sys.modules:
         return
-    spec = importlib.util.find_spec(PACKAGE)
+    spec = importlib.util.find_spec(toolchain.provider)
     if spec is None or spec.submodule_search_locations is None:
+        if toolchain.core != CORE:
+            raise ToolchainError(
+                f"{TOOLCHAIN_ENV}={toolchain.name}: {toolchain.provider} is not installed in {sys.prefix}"
+            )
         return  # not installed: the real import will raise the usual, clear ImportError
     # module_from_spec sets __path__, __spec__ and __loader__, so submodule imports resolve
     # normally; skipping exec_module is what skips the root __init__.
-    sys.modules[PACKAGE] = importlib.util.module_from_spec(spec)
-    _route_assembly_to_lazy_copy()
+    sys.modules[toolchain.provider] = importlib.util.module_from_spec(spec)
+    _route_assembly_to_lazy_copy(toolchain)
 
 
-def _route_assembly_to_lazy_copy() -> None:
-    original = original_tarball()
+def _alias(toolchain: Toolchain) -> None:
+    if any(isinstance(finder, _Alias) for finder in sys.meta_path):
+        return
+    if importlib.util.find_spec(toolchain.core) is None:
+        raise ToolchainError(f"{TOOLCHAIN_ENV}={toolchain.name}: {toolchain.core} is not installed in {sys.prefix}")
+    sys.meta_path.insert(0, _Alias({CORE: toolchain.core, PACKAGE: toolchain.provider}))
+
+
+class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports ``<alias>[.x]`` as the module ``<real>[.x]``: one module object under both names."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname.partition(".")[0] not in self.names:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        head, dot, rest = spec.name.partition(".")
+        real = self.names[head] + dot + rest
+        # The package root may be registered already without its __init__ (install()): take that one.
+        return sys.modules.get(real) or importlib.import_module(real)
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Nothing: the real module ran (or, for the provider's root, deliberately did not)."""
+
+
+def _route_assembly_to_lazy_copy(toolchain: Toolchain) -> None:
+    original = original_tarball(toolchain)
     if original is None:
         return
     lazy = lazy_tarball(original)
@@ -70,7 +171,7 @@ def _route_assembly_to_lazy_copy() -> None:
     load = kernel.load
 
     def load_lazy_provider(name: str, version: str, tarball: str, *args: Any, **kwargs: Any) -> Any:
-        if name == ASSEMBLY and Path(tarball).name == original.name:
+        if name == toolchain.assembly and Path(tarball).name == original.name:
             tarball = str(lazy)
         return load(name, version, tarball, *args, **kwargs)
 

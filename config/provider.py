@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, cast
 
-AwsProviderVersion = Literal["6.25.0", "5.100.0"]
-"""The AWS provider releases the synthesized JSON can target. 6.25.0 is what the prebuilt bindings
-(cdktf-cdktf-provider-aws 21.22.1) are generated for; 5.100.0 is the last 5.x release, for teams that
-have not moved to 6 yet (and what these machines can run: terraform validate and the emulator)."""
-AWS_PROVIDER_VERSIONS: tuple[AwsProviderVersion, ...] = get_args(AwsProviderVersion)
-BINDINGS_AWS_PROVIDER: AwsProviderVersion = "6.25.0"
+import provider_import
+
+AwsProviderVersion = Literal["6.25.0", "6.69.1", "5.100.0"]
+"""The AWS provider releases the synthesized JSON can target: the one the toolchain's prebuilt bindings
+are generated for (6.25.0: cdktf-cdktf-provider-aws 21.22.1; 6.69.1: cdktn-provider-aws 25.8.1, see
+provider_import.TOOLCHAINS) and 5.100.0, the last 5.x release, for teams that have not moved to 6 yet
+(and what these machines can run: terraform validate and the emulator)."""
+BINDINGS_AWS_PROVIDER = cast(AwsProviderVersion, provider_import.selected().aws_provider)
+AWS_PROVIDER_VERSIONS: tuple[AwsProviderVersion, ...] = (BINDINGS_AWS_PROVIDER, "5.100.0")

@@ -115,3 +115,73 @@ def test_make_built_the_lazy_copy_for_the_installed_provider() -> None:
     assert lazy.stat().st_mtime >= generator.stat().st_mtime, "the generator changed since: run `make setup`"
     # The jsii kernel hashes the whole tarball on every run: the copy must not cost more than the original.
     assert lazy.stat().st_size < original.stat().st_size
+
+
+# --- the toolchain alias -------------------------------------------------------------------------
+
+
+def test_an_alias_is_the_same_module_under_a_second_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import json.decoder
+    import sys
+
+    monkeypatch.setattr(sys, "meta_path", [provider_import._Alias({"json_alias": "json"}), *sys.meta_path])
+    for name in ("json_alias", "json_alias.decoder"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    import json_alias.decoder  # type: ignore[import-not-found]
+
+    assert json_alias is json
+    assert json_alias.decoder is json.decoder
+    assert sys.modules["json_alias.decoder"] is json.decoder
+
+
+def test_other_names_are_not_aliased() -> None:
+    alias = provider_import._Alias({"cdktf": "cdktn"})
+    assert alias.find_spec("cdktfx", None) is None
+    assert alias.find_spec("constructs", None) is None
+    spec = alias.find_spec("cdktf.x", None)
+    assert spec is not None
+    assert spec.loader is alias
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("terrain", "TOOLCHAIN='terrain': allowed: cdktf, cdktn"),
+        ("CDKTN", "TOOLCHAIN='CDKTN': allowed: cdktf, cdktn"),
+    ],
+)
+def test_an_unknown_toolchain_is_refused(monkeypatch: pytest.MonkeyPatch, value: str, message: str) -> None:
+    monkeypatch.setenv("TOOLCHAIN", value)
+    provider_import.selected.cache_clear()
+    try:
+        with pytest.raises(provider_import.ToolchainError) as raised:
+            provider_import.selected()
+        assert str(raised.value) == message
+    finally:
+        monkeypatch.delenv("TOOLCHAIN")
+        provider_import.selected.cache_clear()
+
+
+def test_a_toolchain_that_is_not_installed_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = provider_import.Toolchain("x", "no_such_core", "no_such_provider", "@x/provider-aws", "6.0.0", "x")
+    monkeypatch.setattr(provider_import.sys, "meta_path", list(provider_import.sys.meta_path))
+    with pytest.raises(provider_import.ToolchainError, match=r"TOOLCHAIN=x: no_such_core is not installed in "):
+        provider_import._alias(missing)
+
+
+def test_the_default_toolchain_is_cdktf_when_it_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOOLCHAIN", raising=False)
+    provider_import.selected.cache_clear()
+    try:
+        assert provider_import.selected() is provider_import.TOOLCHAINS["cdktf"]
+    finally:
+        provider_import.selected.cache_clear()
+
+
+def test_the_lazy_index_keeps_cdk_terrains_import_wrapper() -> None:
+    source = 'exports.vpc = __importStar(require("./vpc/index"));\nexports.subnet = require("./subnet");\n'
+    lazy, count = lazy_index(source)
+    assert count == 2
+    assert 'get: function () { return __importStar(require("./vpc/index")); }' in lazy
+    assert 'get: function () { return require("./subnet"); }' in lazy

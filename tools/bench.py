@@ -1,5 +1,6 @@
-"""`make bench`: median wall time and peak RSS of `make synth` vs a naive one-stack cdktf app, and of
-a synth of staging grown to 2, 60 and 200 services (is the growth per service linear?).
+"""`make bench`: median wall time and peak RSS of `make synth` vs a naive one-stack cdktf app, of
+a synth of staging grown to 2, 60 and 200 services (is the growth per service linear?), and of a synth
+of every environment on each toolchain (CDKTF and CDK Terrain, docs/toolchain.md).
 
 Repetitions alternate (synth, naive, synth, naive, ...; 2, 60, 200, 2, 60, 200, ...) after one
 unmeasured warm-up of each, so drift on the machine hits every side alike. Peak RSS is the largest
@@ -39,21 +40,28 @@ class Sample:
     peak_rss_mib: float
 
 
-def run(command: list[str]) -> Sample:
+Command = list[str] | tuple[list[str], dict[str, str]]
+"""An argument list, or one with the environment variables it runs with (added to this process's)."""
+
+
+def run(command: Command) -> Sample:
     """Run ``command`` to completion (output discarded) and measure it."""
+    args, env = command if isinstance(command, tuple) else (command, {})
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **env}
+    )
     assert process.stderr is not None
     stderr = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr.decode(errors='replace')}")
+        raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{stderr.decode(errors='replace')}")
     return Sample(elapsed, usage.ru_maxrss / 1024)  # ru_maxrss is KiB on Linux
 
 
-def measure(commands: Mapping[str, list[str]], repetitions: int) -> dict[str, list[Sample]]:
+def measure(commands: Mapping[str, Command], repetitions: int) -> dict[str, list[Sample]]:
     """Each command once unmeasured, then ``repetitions`` alternating rounds."""
     samples: dict[str, list[Sample]] = {name: [] for name in commands}
     for command in commands.values():
@@ -94,7 +102,7 @@ def scaled_environment(directory: Path, services: int) -> Path:
 
 
 def ratio_bench(scratch: str, repetitions: int) -> bool:
-    commands = {
+    commands: dict[str, Command] = {
         "make synth (all environments)": ["make", "--no-print-directory", "-s", "synth"],
         "naive app (1 empty stack)": [sys.executable, "-m", "tools.naive_app", scratch],
     }
@@ -105,8 +113,27 @@ def ratio_bench(scratch: str, repetitions: int) -> bool:
     return ratio <= TARGET_RATIO
 
 
+def toolchain_bench(scratch: Path, repetitions: int) -> bool:
+    """Every environment synthesized on each toolchain, with the same code and config."""
+    cdktn = ROOT / ".venv-cdktn" / "bin" / "python"
+    if not cdktn.exists():
+        print("toolchains: skipped, .venv-cdktn is missing (TOOLCHAIN=cdktn make setup)")
+        return True
+    synth = ("main.py", "--backend", "local", "--outdir")
+    commands: dict[str, Command] = {
+        "synth on CDKTF 0.21": (
+            [str(ROOT / ".venv" / "bin" / "python"), *synth, str(scratch / "cdktf")],
+            {"TOOLCHAIN": "cdktf"},
+        ),
+        "synth on CDK Terrain 0.24": ([str(cdktn), *synth, str(scratch / "cdktn")], {"TOOLCHAIN": "cdktn"}),
+    }
+    tf, tn = report(measure(commands, repetitions), repetitions).values()
+    print(f"CDK Terrain / CDKTF = {tn / tf:.2f}")
+    return True
+
+
 def scale_bench(scratch: Path, sizes: list[int], repetitions: int) -> bool:
-    commands = {}
+    commands: dict[str, Command] = {}
     for size in sizes:
         environments = scaled_environment(scratch / f"env-{size}", size)
         outdir = scratch / f"out-{size}"
@@ -143,17 +170,22 @@ def main() -> int:
         default=list(SCALE_SIZES),
         help="Service counts for the scale bench, comma-separated. Default: 2,60,200.",
     )
-    parser.add_argument("--only", choices=["ratio", "scale"], help="Run one of the two benches. Default: both.")
+    parser.add_argument(
+        "--only", choices=["ratio", "scale", "toolchains"], help="Run one of the three benches. Default: all."
+    )
     args = parser.parse_args()
 
     ok = True
     with tempfile.TemporaryDirectory() as scratch:
-        if args.only != "scale":
-            ok = ratio_bench(scratch, args.repetitions) and ok
-        if args.only != "ratio":
-            if args.only is None:
+        benches = {
+            "ratio": lambda: ratio_bench(scratch, args.repetitions),
+            "scale": lambda: scale_bench(Path(scratch), args.sizes, args.repetitions),
+            "toolchains": lambda: toolchain_bench(Path(scratch), args.repetitions),
+        }
+        for index, name in enumerate([args.only] if args.only else list(benches)):
+            if index:
                 print()
-            ok = scale_bench(Path(scratch), args.sizes, args.repetitions) and ok
+            ok = benches[name]() and ok
     return 0 if ok else 1
 
 

@@ -35,17 +35,21 @@ INDEX = "package/lib/index.js"
 ASSEMBLY = "package/.jsii"
 NEVER_READ = (".d.ts", ".map")
 UNUSED_ASSEMBLY_KEYS = frozenset({"docs", "locationInModule", "sourceLine"})
-_EAGER_EXPORT = re.compile(r'^exports\.(\w+) = require\("(\./[^"]+)"\);$', re.MULTILINE)
+# cdktf's bindings: `exports.vpc = require("./vpc");`; CDK Terrain's (a newer TypeScript):
+# `exports.vpc = __importStar(require("./vpc/index"));`. The getter keeps the wrapper.
+_EAGER_EXPORT = re.compile(r'^exports\.(\w+) = ((?:__importStar\()?)require\("(\./[^"]+)"\)(\)?);$', re.MULTILINE)
 
 
 def lazy_index(source: str) -> tuple[str, int]:
     """``index.js`` with every eager submodule export turned into a lazy getter, and how many there were."""
 
     def getter(match: re.Match[str]) -> str:
-        name, path = match.groups()
+        name, wrap, path, close = match.groups()
+        if bool(wrap) != bool(close):
+            return match.group(0)  # unbalanced: not the form above, left as it is
         return (
             f'Object.defineProperty(exports, "{name}", '
-            f'{{ enumerable: true, configurable: true, get: function () {{ return require("{path}"); }} }});'
+            f'{{ enumerable: true, configurable: true, get: function () {{ return {wrap}require("{path}"){close}; }} }});'
         )
 
     return _EAGER_EXPORT.subn(getter, source)
