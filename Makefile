@@ -96,7 +96,10 @@ plan-local: setup $(EMULATOR_STAMP) ## terraform plan of ENV against an emulated
 docs: setup ## docs/configuration.md from the settings models (a test fails when it is stale)
 	$(PY) -m tools.config_reference
 
-diagram: synth ## Architecture per stack from the synthesized JSON: build/diagrams/<stack>.mmd + .svg; the dev diagram in docs/platform.md
+# Graphviz comes from npm (@viz-js/viz: Graphviz compiled to wasm; @resvg/resvg-js for the PNG), installed
+# by setup with the cdktf CLI: it needs only node, so no root, apt-get or system `dot` on a fresh machine,
+# and the same Graphviz (16.x, pinned in package-lock.json) lays out the picture everywhere.
+diagram: synth ## Architecture per stack from the synthesized JSON, drawn by Graphviz (wasm, via npm): build/diagrams/<stack>.dot/.svg/.png; the dev picture docs/architecture.png
 	$(PY) -m tools.diagram
 
 snapshots: setup ## Rewrite tests/snapshots/<stack>.json from a fresh synth (after reviewing the change)

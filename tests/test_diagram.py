@@ -1,47 +1,59 @@
-"""make diagram: the architecture is read from the synthesized JSON, and the copy in docs/platform.md is current."""
+"""make diagram: the architecture is read from the synthesized JSON, drawn by Graphviz, and the dev picture in
+docs (docs/architecture.dot and .png) is current."""
 
 from __future__ import annotations
 
-import re
+import json
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cdktf import App
 
-from config import EnvironmentConfig
-from tests.synth import Json
-from tools.diagram import README_BEGIN, README_END, Graph, build_graph, mermaid, readme_block, svg
+from config import EnvironmentConfig, parse_environment
+from stacks import PlatformStack
+from tests.synth import Json, synth_stack
+from tools import diagram
+from tools.diagram import Graph, build_graph, dot
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ["dev", "staging", "prod"]
-
-
-def labels(graph: Graph, kind: str) -> list[str]:
-    return sorted(n.label for n in graph.nodes.values() if n.kind == kind)
+DOCS_DOT = ROOT / "docs" / "architecture.dot"
+DOCS_PNG = ROOT / "docs" / "architecture.png"
+STALE = "docs/architecture.dot is stale: run `make diagram` and commit docs/architecture.dot and .png"
 
 
 def edges(graph: Graph, *, security_group: bool) -> set[tuple[str, str, str]]:
-    name = {n.id: n.label for n in graph.nodes.values()}
+    name = {n.id: n.name for n in graph.nodes.values()}
     return {(name[e.source], name[e.target], e.label) for e in graph.edges if e.security_group == security_group}
 
 
+def named(graph: Graph, kind: str) -> list[str]:
+    """Names of the nodes whose type starts with ``kind``."""
+    return sorted(n.name for n in graph.nodes.values() if n.type.startswith(kind))
+
+
+def route(service: Any) -> str:
+    return f"{' '.join(service.path_patterns)} → :{service.container_port}"
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_each_service_is_reached_through_its_own_listener_rule(
+def test_each_service_is_reached_through_the_alb_on_its_own_paths(
     synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig], env: str
 ) -> None:
     config = environments[env]
     graph = build_graph(config.stack_name, synthesized[env])
-    priorities = config.listener_rules.priorities
+    [alb], [cdn] = named(graph, "ALB"), named(graph, "CloudFront")
     routes = edges(graph, security_group=False)
+    assert named(graph, "ECS service") == sorted(config.services)
     for name, service in config.services.items():
         if service.kind != "web":  # reached inside the cluster only, or not at all: no listener rule
-            assert not [route for route in routes if route[1] == f"ECS service {name}"]
+            assert not [edge for edge in routes if edge[0] == alb and edge[1] == name]
             continue
-        rule = f"rule {priorities[name]}: {' '.join(service.path_patterns)}"
-        assert ("ALB", rule, "listener") in routes
-        assert (rule, f"ECS service {name}", f"forward :{service.container_port}") in routes
-    assert ("Internet", "CloudFront", "HTTPS") in routes
-    assert ("CloudFront", "ALB", "/api/*") in routes
+        assert (alb, name, route(service)) in routes
+    assert ("Internet", cdn, "HTTPS") in routes
+    assert (cdn, alb, "/api/*") in routes
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -50,14 +62,14 @@ def test_security_group_edges_lead_to_the_data_tier_only_from_services(
 ) -> None:
     config = environments[env]
     graph = build_graph(config.stack_name, synthesized[env])
+    data_tier = {n.name for n in graph.nodes.values() if n.tier == "data"}
     allowed = edges(graph, security_group=True)
-    into_data = {
-        (source, target, port) for source, target, port in allowed if target.startswith(("RDS", "ElastiCache"))
-    }
+    into_data = {(source, target, port) for source, target, port in allowed if target in data_tier}
     assert into_data
-    assert {source for source, _, _ in into_data} <= {f"ECS service {name}" for name in config.services} | {"RDS Proxy"}
+    assert {source for source, _, _ in into_data} <= set(config.services) | set(named(graph, "RDS Proxy"))
+    [cache] = named(graph, "ElastiCache")
     for name, service in config.services.items():
-        reaches_cache = (f"ECS service {name}", "ElastiCache", "SG tcp/6379") in allowed
+        reaches_cache = (name, cache, "tcp/6379") in allowed
         # Web services share the app group, which reaches the cache in tiered mode; a backend's or worker's
         # group reaches it only when one of them uses it.
         shares = service.kind == "web" and config.security_groups.mode == "tiered"
@@ -66,22 +78,95 @@ def test_security_group_edges_lead_to_the_data_tier_only_from_services(
 
 def test_the_beanstalk_example_shares_one_group_with_the_data_tier(synthesized_examples: dict[str, Json]) -> None:
     graph = build_graph("netflux-beanstalk", synthesized_examples["beanstalk"])
-    assert labels(graph, "compute") == ["Elastic Beanstalk (own ALB)"]
+    [web] = named(graph, "Elastic Beanstalk")
+    assert [n.name for n in graph.nodes.values() if n.tier == "app"] == [web]
+    assert {n.name: n.detail for n in graph.nodes.values()}[web] == "WAF: netflux-beanstalk-alb"
     allowed = edges(graph, security_group=True)
-    assert ("Elastic Beanstalk (own ALB)", "RDS PostgreSQL", "SG all") in allowed
-    assert ("Elastic Beanstalk (own ALB)", "ElastiCache", "SG all") in allowed
+    [database], [cache] = named(graph, "RDS PostgreSQL"), named(graph, "ElastiCache")
+    assert (web, database, "all traffic") in allowed
+    assert (web, cache, "all traffic") in allowed
 
 
-def test_svg_is_well_formed_and_labels_every_node(synthesized: dict[str, Json]) -> None:
-    graph = build_graph("netflux-prod", synthesized["prod"])
-    root = ElementTree.fromstring(svg(graph))
-    texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
-    assert {n.label for n in graph.nodes.values()} <= texts
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_dot_has_every_service_its_alb_route_and_the_data_tier(
+    synthesized: dict[str, Json], environments: dict[str, EnvironmentConfig], env: str
+) -> None:
+    config = environments[env]
+    graph = build_graph(config.stack_name, synthesized[env])
+    text = dot(graph)
+    node = {n.name: n.id for n in graph.nodes.values()}
+    [alb] = named(graph, "ALB")
+    for name, service in config.services.items():
+        assert f"<B>{name}</B><BR/>" in text
+        assert f'{node[alb]} -> {node[name]} [label="  {route(service)}"' in text
+    data = text.split("subgraph cluster_data {")[1].split("}")[0]
+    for store in named(graph, "RDS") + named(graph, "ElastiCache"):
+        assert f"<B>{store}</B>" in data
+    for tier in ("edge", "public", "app", "data", "shared"):
+        assert f"subgraph cluster_{tier} {{" in text
 
 
-def test_readme_embeds_the_current_dev_diagram(synthesized: dict[str, Json]) -> None:
-    readme = (ROOT / "docs" / "platform.md").read_text()
-    expected = readme_block(mermaid(build_graph("netflux-dev", synthesized["dev"])))
-    found = re.search(re.escape(README_BEGIN) + r".*?" + re.escape(README_END), readme, re.DOTALL)
-    assert found is not None, "docs/platform.md lost its diagram block"
-    assert found.group(0) == expected, "docs/platform.md's diagram is stale: run `make diagram`"
+def test_what_every_service_may_reach_is_drawn_once_from_the_app_tier(synthesized: dict[str, Json]) -> None:
+    """Each service reaching the database is one edge from the app tier's box, not one per service; two
+    services calling each other are one two-headed edge."""
+    graph = build_graph("netflux-dev", synthesized["dev"])
+    text = dot(graph)
+    node = {n.name: n.id for n in graph.nodes.values()}
+    [database], [cache] = named(graph, "RDS PostgreSQL"), named(graph, "ElastiCache")
+    for store, port in ((database, "5432"), (cache, "6379")):
+        into = [line for line in text.splitlines() if f"-> {node[store]} [label=" in line]
+        assert len(into) == 1
+        assert f'label="  tcp/{port}"' in into[0]
+        assert "ltail=cluster_app" in into[0]
+    between = [line for line in text.splitlines() if "dir=both" in line]
+    assert len(between) == 1
+    assert node["customer-service"] in between[0]
+    assert node["movie-service"] in between[0]
+
+
+def test_the_docs_picture_is_current(synthesized: dict[str, Json]) -> None:
+    assert DOCS_DOT.read_text() == dot(build_graph("netflux-dev", synthesized["dev"])), STALE
+    assert DOCS_PNG.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "(architecture.png)" in (ROOT / "docs" / "platform.md").read_text()
+
+
+@pytest.mark.stack  # synthesizes dev once more
+def test_removing_a_service_from_dev_makes_the_docs_picture_stale(env_data: dict[str, dict[str, Any]]) -> None:
+    data = env_data["dev"]
+    del data["services"]["customer-service"]
+    config = parse_environment(data, source="environments/dev.toml", expected_name="dev")
+
+    text = dot(build_graph("netflux-dev", synth_stack(PlatformStack(App(), config, backend="local"))))
+
+    assert text != DOCS_DOT.read_text()
+    assert "<B>movie-service</B>" in text
+    assert "customer-service" not in text
+
+
+@pytest.mark.slow  # node: Graphviz (wasm) and resvg
+def test_make_diagram_writes_dot_svg_and_png_per_stack_and_the_docs_picture(
+    tmp_path: Path, synthesized: dict[str, Json], synthesized_examples: dict[str, Json]
+) -> None:
+    if not (ROOT / "node_modules" / "@viz-js" / "viz").is_dir():
+        pytest.fail("node_modules lacks the renderer: run the suite through `make test`, which installs it")
+    documents = {"netflux-dev": synthesized["dev"], "netflux-beanstalk": synthesized_examples["beanstalk"]}
+    for stack, document in documents.items():
+        (tmp_path / "stacks" / stack).mkdir(parents=True)
+        (tmp_path / "stacks" / stack / "cdk.tf.json").write_text(json.dumps(document))
+    (tmp_path / "docs").mkdir()
+    arguments = ["--stacks", str(tmp_path / "stacks"), "--out", str(tmp_path / "out"), "--docs", str(tmp_path / "docs")]
+
+    assert diagram.main(arguments) == 0
+
+    for stack, document in documents.items():
+        svg = ElementTree.parse(tmp_path / "out" / f"{stack}.svg").getroot()
+        texts = {"".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text")}
+        assert {n.name for n in build_graph(stack, document).nodes.values()} <= texts
+        png = (tmp_path / "out" / f"{stack}.png").read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert len(png) > 10_000
+    assert (tmp_path / "docs" / "architecture.dot").read_text() == (tmp_path / "out" / "netflux-dev.dot").read_text()
+    # Run again (another machine may rasterize a pixel differently): an unchanged DOT leaves the committed PNG alone.
+    (tmp_path / "docs" / "architecture.png").write_bytes(b"as committed")
+    assert diagram.main(arguments) == 0
+    assert (tmp_path / "docs" / "architecture.png").read_bytes() == b"as committed"
