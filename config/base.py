@@ -9,8 +9,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from . import api_constraints, regions
 from .errors import FieldError
@@ -184,6 +185,10 @@ def valid_kms_key_arn(value: str | None) -> str | None:
             value=value,
         )
     return value
+
+
+KmsKeyArn = Annotated[str, AfterValidator(valid_kms_key_arn)]
+"""A KMS key ARN, checked as ``valid_kms_key_arn`` does; the settings' type for every key they name."""
 
 
 def certificate_region(arn: str | None) -> str | None:

@@ -22,7 +22,7 @@ from .base import (
     valid_url_path,
 )
 from .cache import CacheConfig
-from .credentials import REDACTED, SECRET_NAME, credential_shape, redaction_note
+from .credentials import REDACTED, redaction_note, secret_in_plain_sight
 from .database import DatabaseConfig, valid_database_user
 from .errors import FieldError, raise_all
 from .load_balancer import LoadBalancerAlarmsConfig
@@ -220,21 +220,12 @@ class BeanstalkConfig(Strict):
             except FieldError as error:
                 problems.append(error)
                 continue
-            shape = credential_shape(variable)
-            if SECRET_NAME.search(name):
+            finding = secret_in_plain_sight(name, variable)
+            if finding is not None:
                 problems.append(
                     FieldError(
-                        "looks like a secret; plain properties are readable by anyone who can describe the "
-                        "environment. Put it in [beanstalk.secrets] as a Secrets Manager or SSM parameter ARN",
-                        path=(name,),
-                        value=name,
-                    )
-                )
-            elif shape is not None:
-                problems.append(
-                    FieldError(
-                        f"holds {shape}; plain properties are readable by anyone who can describe the "
-                        "environment. Put the value in Secrets Manager or SSM and the ARN in [beanstalk.secrets]",
+                        f"{finding}; plain properties are readable by anyone who can describe the environment: "
+                        "put the value in Secrets Manager or SSM and the ARN in [beanstalk.secrets]",
                         path=(name,),
                         value=REDACTED,
                     )

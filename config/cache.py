@@ -9,13 +9,13 @@ is generated at apply time.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Strict, between, major_minor, valid_kms_key_arn, valid_retention
+from .base import KmsKeyArn, Strict, between, major_minor, valid_retention
 from .errors import FieldError
-from .windows import check_apart, daily_window, weekly_window
+from .windows import check_apart, daily, weekly
 
 # Redis/Valkey's port on ElastiCache (TLS on the same port).
 CACHE_PORT = 6379
@@ -86,13 +86,13 @@ class CacheConfig(Strict):
     snapshot_retention_days: int = Field(
         default=7, ge=0, le=35, description="Daily snapshots kept; 0 turns snapshots (and the final snapshot) off."
     )
-    snapshot_window: str | None = Field(
+    snapshot_window: Annotated[str, daily(WINDOW_MIN_MINUTES)] | None = Field(
         default=None, description="hh24:mi-hh24:mi UTC, at least 60 minutes; ElastiCache picks one when unset."
     )
-    maintenance_window: str | None = Field(
+    maintenance_window: Annotated[str, weekly(WINDOW_MIN_MINUTES)] | None = Field(
         default=None, description="ddd:hh24:mi-ddd:hh24:mi UTC, at least 60 minutes; ElastiCache picks one when unset."
     )
-    kms_key_arn: str | None = Field(
+    kms_key_arn: KmsKeyArn | None = Field(
         default=None,
         description="Customer-managed key for data at rest and the token secret; the environment's key (see "
         "[encryption]) when unset. Encryption is always on; changing the at-rest key replaces the replication group.",
@@ -125,25 +125,6 @@ class CacheConfig(Strict):
         if size not in NODE_TYPES[family]:
             raise FieldError(f"{shape}; cache.{family} comes in {', '.join(NODE_TYPES[family])}", value=value)
         return value
-
-    @field_validator("snapshot_window")
-    @classmethod
-    def _snapshot_window(cls, value: str | None) -> str | None:
-        if value is not None:
-            daily_window(value, min_minutes=WINDOW_MIN_MINUTES)
-        return value
-
-    @field_validator("maintenance_window")
-    @classmethod
-    def _maintenance_window(cls, value: str | None) -> str | None:
-        if value is not None:
-            weekly_window(value, min_minutes=WINDOW_MIN_MINUTES)
-        return value
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        return valid_kms_key_arn(value)
 
     @field_validator("log_retention_days")
     @classmethod

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .base import Strict, valid_kms_key_arn, valid_retention
+from .base import KmsKeyArn, Strict, valid_retention
 from .errors import FieldError
 from .kms import EncryptionConfig
 from .repository import RepositoryConfig
@@ -72,17 +72,12 @@ class ComputeConfig(Strict):
         default_factory=lambda: {"FARGATE": CapacityProviderShareConfig(weight=1)},
         description="Default placement of tasks, keyed by FARGATE / FARGATE_SPOT; on-demand Fargate only by default.",
     )
-    log_kms_key_arn: str | None = Field(
+    log_kms_key_arn: KmsKeyArn | None = Field(
         default=None,
         description="KMS key for the services' log groups; the environment's key (see [encryption]) when unset.",
     )
     ecr: RepositoryConfig = Field(default_factory=RepositoryConfig, description="The image repositories.")
     exec: ExecConfig = Field(default_factory=ExecConfig, description="ECS Exec: shells in running tasks.")
-
-    @field_validator("log_kms_key_arn")
-    @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        return valid_kms_key_arn(value)
 
     @field_validator("capacity_provider_strategy")
     @classmethod

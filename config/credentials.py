@@ -59,3 +59,12 @@ def credential_shape(value: str) -> str | None:
         if not _VARIABLE_REFERENCE.match(url["password"]):
             return f"a password inside a {url['scheme']}:// URL"
     return next((shape for shape, pattern in CREDENTIAL_SHAPES.items() if pattern.search(value)), None)
+
+
+def secret_in_plain_sight(name: str, value: str) -> str | None:
+    """What gives a plain (not secret) variable away as a credential, as the start of an error message:
+    its name (``DB_PASSWORD``) or the shape of its value; None when neither. Callers say where it belongs."""
+    if SECRET_NAME.search(name.replace("-", "_")):
+        return "looks like a secret"
+    shape = credential_shape(value)
+    return None if shape is None else f"holds {shape}"

@@ -9,13 +9,13 @@ the master password in Secrets Manager.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Strict, between, major_minor, valid_kms_key_arn, valid_retention
+from .base import KmsKeyArn, Strict, between, major_minor, valid_retention
 from .errors import FieldError
-from .windows import check_apart, daily_window, weekly_window
+from .windows import check_apart, daily, weekly
 
 # PostgreSQL's port on RDS and RDS Proxy (the platform does not change it).
 POSTGRES_PORT = 5432
@@ -222,12 +222,12 @@ class DatabaseConfig(Strict):
         "instance either way.",
     )
     backup_retention_days: int = Field(default=7, ge=0, le=35, description="Automated backups; 0 turns them off.")
-    backup_window: str | None = Field(
+    backup_window: Annotated[str, daily(WINDOW_MIN_MINUTES)] | None = Field(
         default=None,
         description="hh24:mi-hh24:mi UTC, at least 30 minutes; RDS picks one when unset. Only with backups "
         "(backup_retention_days > 0).",
     )
-    maintenance_window: str | None = Field(
+    maintenance_window: Annotated[str, weekly(WINDOW_MIN_MINUTES)] | None = Field(
         default=None, description="ddd:hh24:mi-ddd:hh24:mi UTC, at least 30 minutes; RDS picks one when unset."
     )
     multi_az: bool = Field(default=True, description="Synchronous standby in another AZ with automatic failover.")
@@ -246,7 +246,7 @@ class DatabaseConfig(Strict):
         "them need; false: they wait for the maintenance window, and every plan shows them as changes until "
         "then. Off by default, so no apply restarts a production database in business hours.",
     )
-    kms_key_arn: str | None = Field(
+    kms_key_arn: KmsKeyArn | None = Field(
         default=None,
         description="Customer-managed key for storage, Performance Insights and the master secret. Unset: the "
         "environment's key (see [encryption]) for Performance Insights and the secret, and the AWS-managed aws/rds "
@@ -304,25 +304,6 @@ class DatabaseConfig(Strict):
     @classmethod
     def _master_username(cls, value: str) -> str:
         return valid_database_user(value)
-
-    @field_validator("backup_window")
-    @classmethod
-    def _backup_window(cls, value: str | None) -> str | None:
-        if value is not None:
-            daily_window(value, min_minutes=WINDOW_MIN_MINUTES)
-        return value
-
-    @field_validator("maintenance_window")
-    @classmethod
-    def _maintenance_window(cls, value: str | None) -> str | None:
-        if value is not None:
-            weekly_window(value, min_minutes=WINDOW_MIN_MINUTES)
-        return value
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        return valid_kms_key_arn(value)
 
     @field_validator("performance_insights_retention_days")
     @classmethod

@@ -7,7 +7,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Strict, valid_kms_key_arn
+from .base import KmsKeyArn, Strict
 from .errors import FieldError
 
 MAX_ALARM_WINDOW_SECONDS = 86400  # CloudWatch evaluates at most one day of data points
@@ -24,7 +24,7 @@ class MonitoringConfig(Strict):
         default_factory=list,
         description="Email addresses subscribed to the alarm topic (each must confirm once); none by default.",
     )
-    kms_key_arn: str | None = Field(
+    kms_key_arn: KmsKeyArn | None = Field(
         default=None,
         description="Customer-managed key for the topic; its policy must let cloudwatch.amazonaws.com use it. "
         "Unset: the platform creates one (the AWS-managed aws/sns key cannot be used by CloudWatch alarms).",
@@ -45,11 +45,6 @@ class MonitoringConfig(Strict):
             if [e.lower() for e in value].index(email.lower()) != index:
                 raise FieldError("is listed twice", path=(index,), value=email)
         return value
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        return valid_kms_key_arn(value)
 
     @field_validator("period_seconds")
     @classmethod

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from .base import Strict, valid_kms_key_arn
+from .base import KmsKeyArn, Strict
 from .errors import FieldError
 
 
@@ -27,7 +27,7 @@ class RepositoryConfig(Strict):
         "environment's customer-managed key (see [encryption]), else the AWS-managed aws/ecr key. Fixed when a "
         "repository is created: changing it replaces the repositories and the images in them.",
     )
-    kms_key_arn: str | None = Field(
+    kms_key_arn: KmsKeyArn | None = Field(
         default=None,
         description="With encryption = 'KMS': this key instead of the environment's key. ECR uses it through a "
         "grant, so pulling needs no KMS permission.",
@@ -35,11 +35,6 @@ class RepositoryConfig(Strict):
     force_delete: bool = Field(
         default=False, description="Destroy deletes repositories that still hold images; off: destroy fails instead."
     )
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        return valid_kms_key_arn(value)
 
     @model_validator(mode="after")
     def _key_needs_kms(self) -> RepositoryConfig:

@@ -26,7 +26,7 @@ from .base import (
     valid_retention,
     valid_url_path,
 )
-from .credentials import REDACTED, SECRET_NAME, credential_shape, redaction_note
+from .credentials import REDACTED, redaction_note, secret_in_plain_sight
 from .data_access import ServiceDataAccess
 from .errors import FieldError, raise_all
 from .queue import QUEUE_URL_VARIABLE, QueueConfig
@@ -61,7 +61,7 @@ _IMAGE_TAG = re.compile(IMAGE_TAG_PATTERN)
 
 def _looks_secret(name: str, value: str) -> bool:
     """Whether a plain variable's name or value looks like a secret: its value is then never shown."""
-    return bool(SECRET_NAME.search(name.replace("-", "_"))) or credential_shape(value) is not None
+    return secret_in_plain_sight(name, value) is not None
 
 
 def allowed_memory_text(cpu: int) -> str:
@@ -214,21 +214,12 @@ class ServiceTaskConfig(Strict):
             except FieldError as error:
                 problems.append(error)
                 continue
-            shape = credential_shape(variable)
-            if SECRET_NAME.search(name):
+            finding = secret_in_plain_sight(name, variable)
+            if finding is not None:
                 problems.append(
                     FieldError(
-                        "looks like a secret; store it in Secrets Manager or SSM and reference it under secrets "
-                        "instead (environment values are readable by anyone who can describe the task definition)",
-                        path=(name,),
-                        value=REDACTED,
-                    )
-                )
-            elif shape is not None:
-                problems.append(
-                    FieldError(
-                        f"holds {shape}; environment values are readable by anyone who can describe the task "
-                        "definition: store the value in Secrets Manager or SSM and reference it under secrets",
+                        f"{finding}; environment values are readable by anyone who can describe the task "
+                        "definition: store it in Secrets Manager or SSM and reference it under secrets",
                         path=(name,),
                         value=REDACTED,
                     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from pydantic import AfterValidator
+
 from .errors import FieldError
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -66,3 +68,23 @@ def _long_enough(value: str, length: int, min_minutes: int) -> int:
     if length < min_minutes:
         raise FieldError(f"must be at least {min_minutes} minutes long, got {length}", value=value)
     return length
+
+
+def daily(min_minutes: int) -> AfterValidator:
+    """A setting's check: a daily window of at least ``min_minutes`` (``Annotated[str, daily(30)]``)."""
+
+    def check(value: str) -> str:
+        daily_window(value, min_minutes=min_minutes)
+        return value
+
+    return AfterValidator(check)
+
+
+def weekly(min_minutes: int) -> AfterValidator:
+    """A setting's check: a weekly window of at least ``min_minutes`` (``Annotated[str, weekly(30)]``)."""
+
+    def check(value: str) -> str:
+        weekly_window(value, min_minutes=min_minutes)
+        return value
+
+    return AfterValidator(check)

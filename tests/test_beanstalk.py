@@ -201,7 +201,7 @@ def test_fails_when_platform_is_not_docker_on_al2023(env_data: dict[str, Data], 
         ),
         (
             {"environment": {"DB_PASSWORD": "x"}},
-            r"beanstalk\.environment\.DB_PASSWORD = 'DB_PASSWORD': looks like a secret.*",
+            r"beanstalk\.environment\.DB_PASSWORD = <redacted>: looks like a secret.*",
         ),
         (
             {"environment": {"RDS_ENDPOINT": "db"}},

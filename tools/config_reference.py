@@ -37,6 +37,8 @@ default is "required", the table (or file) that holds the setting must set it.
 
 def _type_name(annotation: Any) -> str:
     origin = get_origin(annotation)
+    if origin is typing.Annotated:  # a type with its check (config/base.KmsKeyArn): the type is what users write
+        return _type_name(get_args(annotation)[0])
     if origin is typing.Literal:
         return " \\| ".join(json.dumps(a) for a in get_args(annotation))
     if origin in (typing.Union, types.UnionType):
