@@ -85,9 +85,9 @@ setup: $(PY_STAMP) $(LAZY_STAMP) $(NODE_STAMP) ## Create/update the virtualenv a
 lock: $(LOCK_STAMP) ## Re-lock every requirements*.in into requirements*.txt (pinned, hashed); UPGRADE=1: newest transitive versions
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) or sys.platform != "linux")' \
 	  || { echo "make lock: the locks are for Python 3.11 on Linux; set PYTHON to such an interpreter"; exit 1; }
-	@for in in requirements*.in; do \
-	  out=$${in%.in}.txt; echo "lock: $$in -> $$out ..."; SECONDS=0; \
-	  $(PIP_COMPILE) $(if $(UPGRADE),--upgrade) --output-file=$$out $$in || exit 1; \
+	@for pins in requirements*.in; do \
+	  out=$${pins%.in}.txt; echo "lock: $$pins -> $$out ..."; SECONDS=0; \
+	  $(PIP_COMPILE) $(if $(UPGRADE),--upgrade) --output-file=$$out $$pins || exit 1; \
 	  echo "lock: $$out: $$(grep -c '^[A-Za-z0-9]' $$out) packages in $${SECONDS} s"; \
 	done
 
