@@ -29,38 +29,67 @@ LAZY_STAMP := $(VENV)/.lazy-provider
 NODE_STAMP := node_modules/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 EMULATOR_STAMP := $(EMULATOR_VENV)/.installed
+LOCK_VENV := .venv-lock
+LOCK_STAMP := $(LOCK_VENV)/.installed
+# pip-compile as Dependabot runs it (the command line is recorded in each lock's header), isolated from
+# the machine's pip configuration (local mirrors, constraints) so a lock names PyPI's files only.
+PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
+	$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: help setup synth check test lint scan validate e2e plan-local docs diagram snapshots review bench diff deploy exec run-job clean
+.PHONY: help setup lock synth check test lint scan validate e2e plan-local docs diagram snapshots review bench diff deploy exec run-job clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
+# Each virtualenv is installed from its hashed lock (requirements*.txt, written by `make lock` from
+# requirements*.in): pip alone, every package checked against its hash (docs/toolchain.md). Each set-up
+# step prints one line before it starts and one with its duration: a first run takes minutes.
+define install_locked
+@echo "setup: python packages ($(@D), $$(grep -c '^[A-Za-z0-9]' $<) locked packages) ..."
+@SECONDS=0; $(PYTHON) -m venv $(@D) \
+  && $(@D)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r $< \
+  && echo "setup: python packages ($(@D)) done in $${SECONDS} s"
+@touch $@
+endef
+
 $(PY_STAMP): requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $@
+	$(install_locked)
 
 # The lazy copy of the provider's jsii tarball (docs/quality.md "Fast synth"): again after every install and
 # whenever its generator changes.
 $(LAZY_STAMP): $(PY_STAMP) tools/lazy_provider.py
-	$(PY) -m tools.lazy_provider
-	touch $@
+	@echo "setup: lazy provider assembly (.venv) ..."
+	@SECONDS=0; $(PY) -m tools.lazy_provider && echo "setup: lazy provider assembly done in $${SECONDS} s"
+	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@echo "setup: node packages (node_modules, $$(grep -c '^    "node_modules/' package-lock.json) locked packages) ..."
+	@SECONDS=0; npm ci --no-audit --no-fund --loglevel=error && echo "setup: node packages done in $${SECONDS} s"
+	@touch $@
 
 $(CHECKOV_STAMP): requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
-	touch $@
+	$(install_locked)
 
 $(EMULATOR_STAMP): requirements-emulator.txt
-	$(PYTHON) -m venv $(EMULATOR_VENV)
-	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-emulator.txt
-	touch $@
+	$(install_locked)
+
+# The lock tool (pip-tools), itself installed from its hashed lock; only `make lock` needs it.
+$(LOCK_STAMP): requirements-lock.txt
+	$(install_locked)
 
 setup: $(PY_STAMP) $(LAZY_STAMP) $(NODE_STAMP) ## Create/update the virtualenv and node_modules (done by every target that needs them)
+
+# Every requirements*.in is locked the same way: a new environment needs only its .in file to be locked.
+# Locks are for Python 3.11 on Linux, the interpreter pip-compile runs on. pip-compile keeps each
+# lock's current pins where the .in still allows them; UPGRADE=1 takes the newest allowed instead.
+lock: $(LOCK_STAMP) ## Re-lock every requirements*.in into requirements*.txt (pinned, hashed); UPGRADE=1: newest transitive versions
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) or sys.platform != "linux")' \
+	  || { echo "make lock: the locks are for Python 3.11 on Linux; set PYTHON to such an interpreter"; exit 1; }
+	@for pins in requirements*.in; do \
+	  out=$${pins%.in}.txt; echo "lock: $$pins -> $$out ..."; SECONDS=0; \
+	  $(PIP_COMPILE) $(if $(UPGRADE),--upgrade) --output-file=$$out $$pins || exit 1; \
+	  echo "lock: $$out: $$(grep -c '^[A-Za-z0-9]' $$out) packages in $${SECONDS} s"; \
+	done
 
 synth: setup ## Synthesize every environment into cdktf.out/stacks/<stack>/cdk.tf.json (local backend)
 	$(PY) main.py --backend $(BACKEND)
@@ -71,10 +100,8 @@ check: setup ## The fast tier: config and construct tests (no subprocess, checko
 test: setup $(CHECKOV_STAMP) ## Run the whole test suite: fast tier, per-environment gates, validate, CLI (FRESH=1: no reuse of cached references)
 	$(if $(FRESH),FRESH=1) $(PY) -m pytest -n auto --dist loadgroup
 
-lint: setup ## ruff (lint + format check) and mypy on the project's code
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy
+lint: setup ## pre-commit's hooks over every file: ruff, ruff format, mypy, actionlint, detect-secrets, snapshots, locks
+	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
 scan: synth $(CHECKOV_STAMP) ## checkov over every stack; fails on any failed check not in checkov-skips.toml; SARIF in build/
 	$(PY) -m tools.scan
