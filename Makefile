@@ -5,6 +5,22 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# TOOLCHAIN=cdktn: synthesize (make synth, diff, deploy) on CDK Terrain, CDKTF's community fork, instead
+# of CDKTF (docs/toolchain.md). The same code, through provider_import.py; its own virtualenv and CLI.
+# Every other target runs in .venv on CDKTF; `make test` compares the two toolchains' output there.
+# TOOLCHAIN reaches only the commands that synthesize on it (not, from the caller's environment, .venv's).
+TOOLCHAIN ?= cdktf
+ifeq ($(TOOLCHAIN),cdktf)
+CDK_VENV := $(VENV)
+else ifeq ($(TOOLCHAIN),cdktn)
+CDK_VENV := .venv-cdktn
+else
+$(error TOOLCHAIN=$(TOOLCHAIN): allowed: cdktf, cdktn)
+endif
+unexport TOOLCHAIN
+CDK_PY := TOOLCHAIN=$(TOOLCHAIN) $(CDK_VENV)/bin/python
+CDK_CLI := TOOLCHAIN=$(TOOLCHAIN) $(TOOLCHAIN)
+CDKTN_VENV := .venv-cdktn
 CHECKOV_VENV := .venv-checkov
 EMULATOR_VENV := .venv-emulator
 NODE_BIN := $(CURDIR)/node_modules/.bin
@@ -29,6 +45,8 @@ LAZY_STAMP := $(VENV)/.lazy-provider
 NODE_STAMP := node_modules/.installed
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 EMULATOR_STAMP := $(EMULATOR_VENV)/.installed
+CDKTN_STAMP := $(CDKTN_VENV)/.installed
+CDKTN_LAZY_STAMP := $(CDKTN_VENV)/.lazy-provider
 LOCK_VENV := .venv-lock
 LOCK_STAMP := $(LOCK_VENV)/.installed
 # pip-compile as Dependabot runs it (the command line is recorded in each lock's header), isolated from
@@ -62,6 +80,16 @@ $(LAZY_STAMP): $(PY_STAMP) tools/lazy_provider.py
 	@SECONDS=0; $(PY) -m tools.lazy_provider && echo "setup: lazy provider assembly done in $${SECONDS} s"
 	@touch $@
 
+$(CDKTN_STAMP): requirements-cdktn.txt
+	$(install_locked)
+
+$(CDKTN_LAZY_STAMP): $(CDKTN_STAMP) tools/lazy_provider.py
+	@echo "setup: lazy provider assembly ($(CDKTN_VENV)) ..."
+	@SECONDS=0; TOOLCHAIN=cdktn $(CDKTN_VENV)/bin/python -m tools.lazy_provider && echo "setup: lazy provider assembly done in $${SECONDS} s"
+	@touch $@
+
+CDKTN_SETUP := $(CDKTN_STAMP) $(CDKTN_LAZY_STAMP)
+
 $(NODE_STAMP): package.json package-lock.json
 	@echo "setup: node packages (node_modules, $$(grep -c '^    "node_modules/' package-lock.json) locked packages) ..."
 	@SECONDS=0; npm ci --no-audit --no-fund --loglevel=error && echo "setup: node packages done in $${SECONDS} s"
@@ -77,7 +105,7 @@ $(EMULATOR_STAMP): requirements-emulator.txt
 $(LOCK_STAMP): requirements-lock.txt
 	$(install_locked)
 
-setup: $(PY_STAMP) $(LAZY_STAMP) $(NODE_STAMP) ## Create/update the virtualenv and node_modules (done by every target that needs them)
+setup: $(PY_STAMP) $(LAZY_STAMP) $(NODE_STAMP) $(if $(filter cdktn,$(TOOLCHAIN)),$(CDKTN_SETUP)) ## Create/update the virtualenv(s) and node_modules (done by every target that needs them)
 
 # Every requirements*.in is locked the same way: a new environment needs only its .in file to be locked.
 # Locks are for Python 3.11 on Linux, the interpreter pip-compile runs on. pip-compile keeps each
@@ -91,13 +119,13 @@ lock: $(LOCK_STAMP) ## Re-lock every requirements*.in into requirements*.txt (pi
 	  echo "lock: $$out: $$(grep -c '^[A-Za-z0-9]' $$out) packages in $${SECONDS} s"; \
 	done
 
-synth: setup ## Synthesize every environment into cdktf.out/stacks/<stack>/cdk.tf.json (local backend)
-	$(PY) main.py --backend $(BACKEND)
+synth: setup ## Synthesize every environment into cdktf.out/stacks/<stack>/cdk.tf.json (local backend); TOOLCHAIN=cdktn: on CDK Terrain
+	$(CDK_PY) main.py --backend $(BACKEND)
 
 check: setup ## The fast tier: config and construct tests (no subprocess, checkov, terraform or whole-stack synth)
 	$(PY) -m pytest -q -m "not slow and not stack and not emulator"
 
-test: setup $(CHECKOV_STAMP) ## Run the whole test suite: fast tier, per-environment gates, validate, CLI (FRESH=1: no reuse of cached references)
+test: setup $(CHECKOV_STAMP) $(CDKTN_SETUP) ## Run the whole test suite: fast tier, per-environment gates, validate, CLI, both toolchains (FRESH=1: no reuse of cached references)
 	$(if $(FRESH),FRESH=1) $(PY) -m pytest -n auto --dist loadgroup
 
 lint: setup ## pre-commit's hooks over every file: ruff, ruff format, mypy, actionlint, detect-secrets, snapshots, locks
@@ -135,16 +163,16 @@ snapshots: setup ## Rewrite tests/snapshots/<stack>.json from a fresh synth (aft
 review: setup $(EMULATOR_STAMP) ## Per stack vs BASE (default HEAD): JSON diff, then a real plan over BASE's state in the emulator; fails when stateful resources would be destroyed or replaced
 	$(PY) -m tools.review "$(or $(BASE),HEAD)"
 
-bench: setup ## Median wall time and peak RSS: make synth vs a naive cdktf app (ratio), and staging synth at 2/60/200 services (linear?)
+bench: setup $(CDKTN_SETUP) ## Median wall time and peak RSS: make synth vs a naive cdktf app (ratio), staging synth at 2/60/200 services (linear?), CDKTF vs CDK Terrain
 	$(PY) -m tools.bench
 
-diff: setup ## terraform plan of one environment through the cdktf CLI: make diff ENV=staging
+diff: setup ## terraform plan of one environment through the cdktf CLI (cdktn with TOOLCHAIN=cdktn): make diff ENV=staging
 	@$(PY) -m tools.preflight diff "$(ENV)"
-	PLATFORM_BACKEND=configured cdktf diff $$($(PY) -m tools.preflight stack "$(ENV)")
+	PLATFORM_BACKEND=configured $(CDK_CLI) diff $$($(PY) -m tools.preflight stack "$(ENV)")
 
-deploy: setup ## Apply one environment through the cdktf CLI: make deploy ENV=dev (FIRST_DEPLOY=1: services at zero tasks)
+deploy: setup ## Apply one environment through the cdktf CLI (cdktn with TOOLCHAIN=cdktn): make deploy ENV=dev (FIRST_DEPLOY=1: services at zero tasks)
 	@$(PY) -m tools.preflight deploy "$(ENV)"
-	PLATFORM_BACKEND=configured $(if $(FIRST_DEPLOY),PLATFORM_FIRST_DEPLOY=1) cdktf deploy $$($(PY) -m tools.preflight stack "$(ENV)")
+	PLATFORM_BACKEND=configured $(if $(FIRST_DEPLOY),PLATFORM_FIRST_DEPLOY=1) $(CDK_CLI) deploy $$($(PY) -m tools.preflight stack "$(ENV)")
 
 exec: setup ## A shell in a running task through ECS Exec (needs the AWS CLI and Session Manager plugin): make exec ENV=dev SERVICE=movie-service
 	@$(PY) -m tools.exec "$(ENV)" "$(SERVICE)"
