@@ -1,9 +1,11 @@
 """`make diagram`: each stack's architecture, read from its synthesized JSON (never drawn by hand).
 
-internet -> CloudFront / ALB -> services -> database / cache, grouped by tier, plus every
-security-group rule that lets one of those reach another (the SG edges). Writes, per stack,
-``build/diagrams/<stack>.dot`` (Graphviz) and, rendered from it, ``<stack>.svg`` and ``<stack>.png``;
-keeps the dev picture in docs (``docs/architecture.dot`` and ``.png``) current.
+internet -> CloudFront / ALB -> services -> database / cache, grouped by tier, with each ECS service's kind
+(web, backend reached through Service Connect, worker), a worker's SQS queue with its senders, the jobs that
+run a service's image, and every security-group rule that lets one of those reach another (the SG edges,
+merged where many nodes share a rule). Writes, per stack, ``build/diagrams/<stack>.dot`` (Graphviz) and,
+rendered from it, ``<stack>.svg`` and ``<stack>.png``; keeps the dev picture in docs
+(``docs/architecture.dot`` and ``.png``) current.
 
     python -m tools.diagram [--stacks cdktf.out/stacks] [--out build/diagrams] [--docs docs]
 
@@ -20,9 +22,11 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from html import escape
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +52,15 @@ TIERS = {
 }
 FONT = "DejaVu Sans"  # on every machine of the project; tools/render_diagram.cjs draws with it
 SECURITY_GROUP_COLOR = "#b0306a"
+SERVICE = "ECS service"
+"""The type of every ECS service node starts with it; its kind follows in brackets."""
+KINDS = {
+    "web": f"{SERVICE} (web)",
+    "backend": f"{SERVICE} (backend, Service Connect)",
+    "worker": f"{SERVICE} (worker)",
+}
+EVERY_SERVICE = "every_service"
+"""The DOT id of the picture's "every service" node: where a rule every other service has is drawn from."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,7 @@ class Node:
     tier: str
     """``internet`` or a key of ``TIERS``."""
     detail: str = ""
-    """An optional third line (e.g. the WAF web ACL in front of it)."""
+    """Optional further lines, one per ``\\n`` (the WAF web ACL in front of it, the jobs a service's image runs)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,8 @@ class Graph:
     stack: str
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
+    groups: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Security-group logical id -> the ids of the nodes in that group."""
 
     def add(self, node: Node) -> None:
         self.nodes.setdefault(node.id, node)
@@ -116,6 +131,65 @@ def _name(body: Mapping[str, Any], *keys: str, default: str) -> str:
         if isinstance(value, str) and value and "${" not in value:
             return value.rstrip("-")  # a bucket_prefix ends in "-"
     return default
+
+
+def _ref_ids(value: Any, resource_type: str) -> list[str]:
+    """The logical ids of the ``resource_type`` resources a value references."""
+    return [logical_id for found, logical_id in _refs(value) if found == resource_type]
+
+
+def _listed(value: Any) -> list[str]:
+    """An IAM policy element that is one string or a list of them, as a list."""
+    return [value] if isinstance(value, str) else [v for v in value or [] if isinstance(v, str)]
+
+
+def _queue_actions(document: Mapping[str, Any]) -> dict[str, dict[str, set[str]]]:
+    """Per IAM role (logical id): the SQS queues (logical ids) its inline policies allow ``sqs:`` actions on,
+    with those actions."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for policy in _resources(document, "aws_iam_role_policy").values():
+        try:
+            document_ = json.loads(policy.get("policy") or "{}")
+        except ValueError:  # a reference to a policy document: nothing to read here
+            continue
+        statements = document_.get("Statement", []) if isinstance(document_, dict) else []
+        for statement in statements if isinstance(statements, list) else [statements]:
+            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                continue
+            actions = {a for a in _listed(statement.get("Action")) if a.startswith("sqs:")}
+            for queue in _ref_ids(statement.get("Resource"), "aws_sqs_queue"):
+                for role in _ref_ids(policy.get("role"), "aws_iam_role"):
+                    found.setdefault(role, {}).setdefault(queue, set()).update(actions)
+    return found
+
+
+def _jobs(stack: str, document: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The jobs (task definitions no ECS service runs: config/job.py) by the ECS service (logical id) whose
+    image they run, each as ``job <name> (scheduled)`` or ``job <name> (on demand)``."""
+    definitions = _resources(document, "aws_ecs_task_definition")
+    services = _resources(document, "aws_ecs_service")
+    used = {i for s in services.values() for i in _ref_ids(s.get("task_definition"), "aws_ecs_task_definition")}
+    service_of = {  # ECR repository -> the service whose own task definition pulls from it
+        repository: logical_id
+        for logical_id, service in services.items()
+        for definition in _ref_ids(service.get("task_definition"), "aws_ecs_task_definition")
+        for repository in _ref_ids(definitions.get(definition, {}).get("container_definitions"), "aws_ecr_repository")
+    }
+    scheduled = {  # the task definitions an EventBridge Scheduler schedule starts
+        definition
+        for schedule in _resources(document, "aws_scheduler_schedule").values()
+        for definition in _ref_ids(schedule.get("target"), "aws_ecs_task_definition")
+    }
+    found: dict[str, list[str]] = {}
+    for logical_id, definition in sorted(definitions.items()):
+        if logical_id in used:
+            continue
+        name = _name(definition, "family", default=logical_id).removeprefix(f"{stack}-")
+        repositories = _ref_ids(definition.get("container_definitions"), "aws_ecr_repository")
+        for service in dict.fromkeys(service_of[r] for r in repositories if r in service_of):
+            when = "scheduled" if logical_id in scheduled else "on demand"
+            found.setdefault(service, []).append(f"job {name} ({when})")
+    return found
 
 
 def build_graph(stack: str, document: Mapping[str, Any]) -> Graph:
@@ -176,14 +250,51 @@ def build_graph(stack: str, document: Mapping[str, Any]) -> Graph:
             if resource_type == "aws_lb_target_group" and balancers:
                 routes[target_id] = (balancers[0], " ".join(values))
 
+    # ECS services, of three kinds (config/service.py): a web service has a target group behind the load
+    # balancer; a worker consumes an SQS queue; a backend is reached only through Service Connect.
+    definitions = _resources(document, "aws_ecs_task_definition")
+    queue_actions = _queue_actions(document)
+    jobs = _jobs(stack, document)
+    queues_of: dict[str, dict[str, set[str]]] = {}  # service node -> queue logical id -> sqs: actions allowed
     for logical_id, service in _resources(document, "aws_ecs_service").items():
-        node = add("aws_ecs_service", logical_id, service["name"], "ECS service", "app")
+        node = _node_id(logical_id)
+        for definition in _ref_ids(service.get("task_definition"), "aws_ecs_task_definition"):
+            for role in _ref_ids(definitions.get(definition, {}).get("task_role_arn"), "aws_iam_role"):
+                for queue, actions in queue_actions.get(role, {}).items():
+                    queues_of.setdefault(node, {}).setdefault(queue, set()).update(actions)
+        connect = service.get("service_connect_configuration") or []
+        if service.get("load_balancer"):
+            kind = KINDS["web"]
+        elif any("sqs:ReceiveMessage" in actions for actions in queues_of.get(node, {}).values()):
+            kind = KINDS["worker"]
+        elif any(c.get("service") for c in (connect if isinstance(connect, list) else [connect])):
+            kind = KINDS["backend"]
+        else:
+            kind = SERVICE
+        add("aws_ecs_service", logical_id, service["name"], kind, "app")
+        if logical_id in jobs:
+            graph.nodes[node] = dataclasses.replace(graph.nodes[node], detail="\n".join(jobs[logical_id]))
         uses(node, service.get("network_configuration"))
         for balancer in service.get("load_balancer", []):
             for _, target_id in _refs(balancer.get("target_group_arn")):
                 if target_id in routes:
                     alb, paths = routes[target_id]
                     graph.connect(Edge(alb, node, f"{paths} → :{balancer['container_port']}"))
+
+    # A worker's queue (regional, outside the VPC): its senders send to it, the worker polls it. Other queues
+    # (a job schedule's dead-letter queue) are not drawn.
+    sqs = _resources(document, "aws_sqs_queue")
+    for consumer, queues in sorted(queues_of.items()):
+        for logical_id, actions in sorted(queues.items()):
+            if "sqs:ReceiveMessage" not in actions or logical_id not in sqs:
+                continue
+            body = sqs[logical_id]
+            kind = "SQS queue + DLQ" if _ref_ids(body.get("redrive_policy"), "aws_sqs_queue") else "SQS queue"
+            queue = add("aws_sqs_queue", logical_id, _name(body, "name", default=logical_id), kind, "shared")
+            graph.connect(Edge(queue, consumer, "polls"))
+            for sender, allowed in sorted(queues_of.items()):
+                if sender != consumer and "sqs:SendMessage" in allowed.get(logical_id, ()):
+                    graph.connect(Edge(sender, queue, "SendMessage"))
 
     for logical_id, environment in _resources(document, "aws_elastic_beanstalk_environment").items():
         name = _name(environment, "name", default="Elastic Beanstalk")
@@ -219,7 +330,8 @@ def build_graph(stack: str, document: Mapping[str, Any]) -> Graph:
             node = _node_id(logical_id)
             if resource_type == "aws_wafv2_web_acl" and node in graph.nodes:
                 acl = _name(acls.get(acl_id, {}), "name", default=acl_id)
-                graph.nodes[node] = dataclasses.replace(graph.nodes[node], detail=f"WAF: {acl}")
+                detail = "\n".join(filter(None, (f"WAF: {acl}", graph.nodes[node].detail)))
+                graph.nodes[node] = dataclasses.replace(graph.nodes[node], detail=detail)
 
     ingress = _resources(document, "aws_vpc_security_group_ingress_rule").values()
     # Internet-facing listener ports.
@@ -239,6 +351,7 @@ def build_graph(stack: str, document: Mapping[str, Any]) -> Graph:
                     for target in sorted(groups_of.get(target_group, ())):
                         if source != target:
                             graph.connect(Edge(source, target, port, security_group=True))
+    graph.groups = {group: frozenset(members) for group, members in sorted(groups_of.items())}
     return graph
 
 
@@ -250,7 +363,9 @@ def _html_label(node: Node) -> str:
     """Name in bold, then the resource type (and any detail) in smaller grey type."""
     lines = [f"<B>{escape(node.name)}</B>"]
     lines += [
-        f'<FONT POINT-SIZE="12" COLOR="#444444">{escape(line)}</FONT>' for line in (node.type, node.detail) if line
+        f'<FONT POINT-SIZE="12" COLOR="#444444">{escape(line)}</FONT>'
+        for line in (node.type, *node.detail.split("\n"))
+        if line
     ]
     return "<" + "<BR/>".join(lines) + ">"
 
@@ -266,61 +381,202 @@ class _Drawn:
     both_ways: bool = False
     from_tier: str = ""
     """Set when every node of that tier has this edge: drawn once, from the tier's box."""
+    from_group: str = ""
+    """Set when every member of that security group's box (``_group_boxes``) has it: drawn once, from the box."""
+    to_group: str = ""
+    """Set when it reaches every member of that security group's box: drawn once, to the box."""
+
+
+def _services(graph: Graph) -> list[str]:
+    """The ids of the ECS service nodes, sorted."""
+    return sorted(n.id for n in graph.nodes.values() if n.type.startswith(SERVICE))
+
+
+def _middle(members: list[str]) -> str:
+    return members[(len(members) - 1) // 2]
+
+
+def _group_boxes(graph: Graph) -> dict[str, list[str]]:
+    """The security groups that may get a box of their own inside their tier, by DOT-safe group id, with their
+    members: groups of two or more nodes, all in one tier that holds other nodes too (a group that is the
+    whole tier has the tier's box). A node is in one box at most: larger groups first."""
+    members = graph.members()
+    boxes: dict[str, list[str]] = {}
+    taken: set[str] = set()
+    for group, nodes in sorted(graph.groups.items(), key=lambda item: (-len(item[1]), item[0])):
+        tiers = {graph.nodes[n].tier for n in nodes}
+        if len(nodes) < 2 or len(tiers) != 1 or nodes & taken:
+            continue
+        [tier] = tiers
+        if tier in TIERS and sorted(nodes) != members[tier]:
+            boxes[_node_id(group)] = sorted(nodes)
+            taken |= nodes
+    return boxes
 
 
 def _drawn_edges(graph: Graph) -> list[_Drawn]:
-    """The edges as drawn. A security-group edge that a routing edge already shows is left out; rules
-    between the same two nodes share one edge; a pair allowed both ways is one two-headed edge (drawn
-    from the upper tier down); and an edge every member of a tier has (each service reaching the
-    database) is one edge from the tier's box, so the picture stays readable as services are added."""
+    """The edges as drawn, few enough to read as services are added. A security-group edge that a routing edge
+    already shows is left out; rules between the same two nodes share one edge; a rule that lets every other
+    service reach a service (services calling a web or backend service's port) is one edge from "every
+    service", and one to a security group's box when it reaches all of the box; a pair allowed both ways is
+    one two-headed edge (drawn from the upper tier down); an edge every member of a tier has (each service
+    reaching the database) is one edge from the tier's box, and one every member of a security group's box
+    has is one edge from that box."""
     routed = {(e.source, e.target) for e in graph.edges if not e.security_group}
     labels: dict[tuple[str, str, bool], str] = {}
     for edge in graph.edges:
         if not (edge.security_group and (edge.source, edge.target) in routed):
             key = (edge.source, edge.target, edge.security_group)
             labels[key] = f"{labels[key]}, {edge.label}" if key in labels else edge.label
+    boxes = _group_boxes(graph)
+    drawn: list[_Drawn] = []
+
+    services = _services(graph)
+    callers: dict[tuple[str, str], set[str]] = {}  # (service, label) -> the services a rule lets reach it
+    for (source, target, security_group), label in labels.items():
+        if security_group and source in services and target in services:
+            callers.setdefault((target, label), set()).add(source)
+    every: dict[str, list[str]] = {}  # label -> the services every other service may reach with it
+    for (target, label), reaching in sorted(callers.items()):
+        if len(reaching) > 1 and reaching == set(services) - {target}:
+            every.setdefault(label, []).append(target)
+            for source in reaching:
+                del labels[(source, target, True)]
+    for label, targets in every.items():
+        for box, box_members in boxes.items():
+            if set(box_members) <= set(targets):
+                drawn.append(_Drawn(EVERY_SERVICE, _middle(box_members), label, True, to_group=box))
+                targets = [t for t in targets if t not in box_members]
+        drawn += [_Drawn(EVERY_SERVICE, target, label, True) for target in targets]
+
     order = ["internet", *TIERS]
 
     def downward(source: str, target: str) -> bool:
         return (order.index(graph.nodes[source].tier), source) <= (order.index(graph.nodes[target].tier), target)
 
-    drawn: list[_Drawn] = []
+    members = graph.members()
     one_way: dict[tuple[str, str, bool], str] = {}
+    both: dict[tuple[str, str, str, bool], list[str]] = {}  # (upper tier, lower node, label, sg) -> upper nodes
     for (source, target, security_group), label in labels.items():
         if labels.get((target, source, security_group)) != label:
             one_way[(source, target, security_group)] = label
         elif downward(source, target):
-            drawn.append(_Drawn(source, target, label, security_group, both_ways=True))
-    members = graph.members()
+            both.setdefault((graph.nodes[source].tier, target, label, security_group), []).append(source)
+    for (tier, target, label, security_group), found in both.items():
+        if len(found) > 1 and sorted(found) == members[tier] and graph.nodes[target].tier != tier:
+            # Every member of the tier and the target reach each other (one shared group): one edge, from the box.
+            drawn.append(_Drawn(_middle(found), target, label, security_group, both_ways=True, from_tier=tier))
+        else:
+            drawn += [_Drawn(source, target, label, security_group, both_ways=True) for source in found]
     sources: dict[tuple[str, str, str, bool], list[str]] = {}  # (tier, target, label, sg) -> its sources
     for (source, target, security_group), label in one_way.items():
         if graph.nodes[source].tier != graph.nodes[target].tier:
             sources.setdefault((graph.nodes[source].tier, target, label, security_group), []).append(source)
     for (tier, target, label, security_group), found in sources.items():
+        aggregated: list[str] = []
         if len(found) > 1 and sorted(found) == members[tier]:
-            middle = members[tier][(len(found) - 1) // 2]
-            drawn.append(_Drawn(middle, target, label, security_group, from_tier=tier))
-            for source in found:
-                del one_way[(source, target, security_group)]
+            drawn.append(_Drawn(_middle(members[tier]), target, label, security_group, from_tier=tier))
+            aggregated = found
+        else:
+            for box, box_members in boxes.items():
+                if set(box_members) <= set(found):
+                    drawn.append(_Drawn(_middle(box_members), target, label, security_group, from_group=box))
+                    aggregated += box_members
+        for source in aggregated:
+            del one_way[(source, target, security_group)]
     drawn += [_Drawn(s, t, label, sg) for (s, t, sg), label in one_way.items()]
+    # An edge to or from a box starts or ends at the box's border; graphviz still ties it to one member, and
+    # one with no edges of its own keeps the others free to move nearer theirs (a sender to its queue).
+    own = Counter(node for d in drawn if not (d.from_group or d.to_group) for node in (d.source, d.target))
+    tied = {
+        box: min(box_members, key=lambda m: (own[m], abs(box_members.index(m) - (len(box_members) - 1) / 2)))
+        for box, box_members in boxes.items()
+    }
+    drawn = [
+        dataclasses.replace(d, source=tied[d.from_group])
+        if d.from_group
+        else dataclasses.replace(d, target=tied[d.to_group])
+        if d.to_group
+        else d
+        for d in drawn
+    ]
     return sorted(drawn, key=lambda d: (d.security_group, d.source, d.target))
 
 
-def _tops(members: list[str], drawn: list[_Drawn]) -> list[str]:
-    """The members of a tier no other member of it leads to: its first row in the picture."""
-    inner = {d.target for d in drawn if not d.both_ways and d.source in members and d.source != d.target}
-    return [m for m in members if m not in inner] or members[:1]
+def _rows(
+    members: Mapping[str, list[str]], tier_of: Mapping[str, str], ranked: list[tuple[str, str]]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each tier's first row in the picture, and its members that start a later row. Both lead from no
+    other member of the tier (``ranked``: the edges that order rows, tail to head); the first row holds
+    those reached from the earliest tier (web services, from the load balancer), a later one those reached
+    from a later tier (a worker, from its queue; a queue, from its senders)."""
+    position = {tier: i for i, tier in enumerate(["internet", *TIERS])}
+    unreached = len(position)
+    inner = {head for tail, head in ranked if tier_of[tail] == tier_of[head] and tail != head}
+    entry: dict[str, int] = {}
+    for tail, head in ranked:
+        if tier_of[tail] != tier_of[head]:
+            entry[head] = min(entry.get(head, unreached), position[tier_of[tail]])
+    rows: dict[str, list[str]] = {}
+    later: dict[str, list[str]] = {}
+    for tier, found in members.items():
+        candidates = [m for m in found if m not in inner]
+        first = min((entry.get(m, unreached) for m in candidates), default=unreached)
+        rows[tier] = [m for m in candidates if entry.get(m, unreached) == first] or found[:1]
+        later[tier] = [m for m in candidates if m not in rows[tier] and entry.get(m, unreached) < unreached]
+    return rows, later
+
+
+def _above(edges: list[tuple[str, str]], rows: list[list[str]], source: str, target: str) -> bool:
+    """Whether ``edges`` (tail above head) and ``rows`` (nodes held on one row) put ``source`` above ``target``."""
+    row: dict[str, str] = {}  # node -> a node on its row (rows that share a node are one row)
+    for nodes in rows:
+        found = {row.get(node, node) for node in nodes}
+        for node in [*nodes, *(n for n, r in row.items() if r in found)]:
+            row[node] = nodes[0]
+    below: dict[str, set[str]] = {}
+    for tail, head in edges:
+        below.setdefault(row.get(tail, tail), set()).add(row.get(head, head))
+    goal, seen = row.get(target, target), set()
+    todo = [row.get(source, source)]
+    while todo:
+        for node in below.get(todo.pop(), ()):
+            if node == goal:
+                return True
+            if node not in seen:
+                seen.add(node)
+                todo.append(node)
+    return False
 
 
 def dot(graph: Graph) -> str:
-    """The graph as Graphviz DOT: one box per tier, top to bottom in the order requests cross them;
-    routing edges solid, security-group edges dashed."""
+    """The graph as Graphviz DOT: one box per tier, top to bottom in the order requests cross them (internet,
+    edge, public subnets, app, data; the regional services beside them); requests and messages solid,
+    security-group edges dashed."""
     drawn = _drawn_edges(graph)
+    boxes = _group_boxes(graph)
+    used = ({d.from_group for d in drawn} | {d.to_group for d in drawn}) - {""}
+    members = graph.members()
+    tier_of = {node.id: node.tier for node in graph.nodes.values()}
+    if any(d.source == EVERY_SERVICE for d in drawn):  # drawn in the services' tier
+        tier_of[EVERY_SERVICE] = graph.nodes[_services(graph)[0]].tier
+        members[tier_of[EVERY_SERVICE]].append(EVERY_SERVICE)
+    # An "every service" edge to a service in its tier's first row (a web service, below the load balancer) is
+    # drawn from that service up, with its head at the service: the rule sits below the row, above the backends.
+    ranked = [(d.source, d.target) for d in drawn if not d.both_ways and d.source != EVERY_SERVICE]
+    first, _ = _rows(members, tier_of, ranked)
+    upward = {d for d in drawn if d.source == EVERY_SERVICE and d.target in first[tier_of[d.target]]}
+    ranked = [(d.target, d.source) if d in upward else (d.source, d.target) for d in drawn if not d.both_ways]
+    first, later = _rows(members, tier_of, ranked)
+
+    legend = "solid: requests and messages    dashed: allowed by a security-group rule"
+    if used:
+        legend += "    dashed box: one security group's members"
     title = (
         f"<<B>{escape(graph.stack)}</B>: generated by make diagram from its synthesized JSON"
-        '<BR ALIGN="LEFT"/><FONT POINT-SIZE="14">solid: request routing    dashed: allowed by a security-group rule'
-        '</FONT><BR ALIGN="LEFT"/>>'
+        f'<BR ALIGN="LEFT"/><FONT POINT-SIZE="14">{legend}</FONT><BR ALIGN="LEFT"/>>'
     )
+    color = _quote(SECURITY_GROUP_COLOR)
     lines = [
         f"digraph {_quote(graph.stack)} {{",
         # Top to bottom, tiers as rows: the picture stays narrow enough to read where docs show it
@@ -334,13 +590,19 @@ def dot(graph: Graph) -> str:
         f'  internet [label={_html_label(graph.nodes["internet"])}, shape=ellipse, fillcolor="#fafafa"];',
     ]
     same_row: set[frozenset[str]] = set()
-    for tier, members in graph.members().items():
+    # What orders the rows, for the check that keeps each tier below the one above it.
+    constraints = ranked + [
+        (d.source, d.target) for d in drawn if d.both_ways and tier_of[d.source] != tier_of[d.target]
+    ]
+    rows: list[list[str]] = []
+    for tier, found in members.items():
         if tier not in TIERS:
             continue
         label, fill = TIERS[tier]
-        # The tier's name is a plain-text node in its first row, left of the rest, rather than the
-        # cluster's own label: edges are routed around nodes but drawn straight through cluster labels.
-        tops = _tops(members, drawn)
+        # The tier's name is a plain-text node in its first row, left of the rest (or in a row of its own below
+        # it, see below), rather than the cluster's own label: edges are routed around nodes but drawn straight
+        # through cluster labels.
+        tops = first[tier]
         same_row |= {frozenset((a, b)) for a in tops for b in tops}
         lines.append(f"  subgraph cluster_{tier} {{")
         lines.append(
@@ -349,25 +611,76 @@ def dot(graph: Graph) -> str:
         lines.append(
             f'    tier_{tier} [label={_quote(label)}, shape=plaintext, style="", fontsize=14, fontcolor="#333333"];'
         )
-        lines += [f"    {member} [label={_html_label(graph.nodes[member])}];" for member in members]
-        lines.append(f"    {{rank=same; tier_{tier}; {'; '.join(tops)};}}")
-        lines += [f"    tier_{tier} -> {top} [style=invis];" for top in tops]
+        boxed: set[str] = set()
+        for box, box_members in boxes.items():
+            if box in used and tier_of[box_members[0]] == tier:
+                # The members of one security group, in a dashed box of that group's colour, unlabelled.
+                lines.append(f"    subgraph cluster_group_{box} {{")
+                lines.append(f'      graph [label="", style="rounded,dashed", color={color}, margin=8];')
+                lines += [f"      {member} [label={_html_label(graph.nodes[member])}];" for member in box_members]
+                if not any(tail in box_members and head in box_members for tail, head in ranked):
+                    # One row: an edge to the box is tied to one member, which would leave the others loose.
+                    lines.append(f"      {{rank=same; {'; '.join(box_members)};}}")
+                    rows.append(box_members)
+                lines.append("    }")
+                boxed |= set(box_members)
+        for member in found:
+            if member == EVERY_SERVICE:
+                lines.append(
+                    f'    {member} [label=<<I>every service</I>>, shape=plaintext, style="", fontcolor={color}];'
+                )
+            elif member not in boxed:
+                lines.append(f"    {member} [label={_html_label(graph.nodes[member])}];")
+        if later[tier]:
+            # Rows entered from elsewhere below the first (a worker below the web services, a queue below the
+            # static site's bucket): the name goes between, where it does not widen the box.
+            rows.append(tops)
+            constraints += [(top, f"tier_{tier}") for top in tops]
+            constraints += [(f"tier_{tier}", member) for member in later[tier]]
+            if len(tops) > 1:
+                lines.append(f"    {{rank=same; {'; '.join(tops)};}}")
+            lines += [f"    {top} -> tier_{tier} [style=invis, weight=0];" for top in tops]
+            lines += [f"    tier_{tier} -> {member} [style=invis, weight=0];" for member in later[tier]]
+        else:
+            rows.append([f"tier_{tier}", *tops])
+            lines.append(f"    {{rank=same; tier_{tier}; {'; '.join(tops)};}}")
+            lines += [f"    tier_{tier} -> {top} [style=invis];" for top in tops]
         lines.append("  }")
+    # Each tier below the one above it: a member of the upper tier that nothing places above the lower tier's
+    # first row gets an invisible edge to it, so edges that skip a tier push no tier beside another. (To a
+    # member of that row: one into the tier's name would pull the name away from the left.)
+    stacked = [tier for tier in ("edge", "public", "app", "data") if tier in members]
+    for upper, lower in pairwise(stacked):
+        below = first[lower][0]
+        for member in [f"tier_{upper}", *members[upper]]:
+            if not _above(constraints, rows, member, below):
+                constraints.append((member, below))
+                lines.append(f"  {member} -> {below} [style=invis, weight=0];")
     for edge in drawn:
         # Two leading spaces: graphviz sets a label right beside its edge, which can touch its first letter.
         attributes = [f"label={_quote('  ' + edge.label)}"]
         if edge.security_group:
-            color = _quote(SECURITY_GROUP_COLOR)
             attributes += ["style=dashed", f"color={color}", f"fontcolor={color}"]
+        tail, head = edge.source, edge.target
         if edge.both_ways:  # e.g. services calling each other: one edge with two heads
             attributes.append("dir=both")
-            within_tier = graph.nodes[edge.source].tier == graph.nodes[edge.target].tier
+            within_tier = tier_of[edge.source] == tier_of[edge.target]
             if within_tier and frozenset((edge.source, edge.target)) not in same_row:
                 # Rows inside a tier follow its one-way edges only; an xlabel needs no row of its own.
                 attributes = [f"x{attributes[0]}", *attributes[1:], "constraint=false"]
         if edge.from_tier:
             attributes.append(f"ltail=cluster_{edge.from_tier}")
-        lines.append(f"  {edge.source} -> {edge.target} [{', '.join(attributes)}];")
+        if edge in upward:
+            tail, head = edge.target, edge.source
+            attributes.append("dir=back")
+            if edge.to_group:
+                attributes.append(f"ltail=cluster_group_{edge.to_group}")
+        else:
+            if edge.from_group:
+                attributes.append(f"ltail=cluster_group_{edge.from_group}")
+            if edge.to_group:
+                attributes.append(f"lhead=cluster_group_{edge.to_group}")
+        lines.append(f"  {tail} -> {head} [{', '.join(attributes)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
