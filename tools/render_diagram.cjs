@@ -8,9 +8,17 @@ const fs = require("node:fs");
 const { instance } = require("@viz-js/viz");
 const { Resvg } = require("@resvg/resvg-js");
 
-// The DOT asks for DejaVu Sans (fonts-dejavu-core, on every machine of this project): Graphviz 16
-// measures its labels with that font's metrics, and resvg draws them with the same font.
-const FONT = { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" };
+// The DOT asks for DejaVu Sans: Graphviz 16 measures its labels with that font's metrics, and resvg draws
+// them with the same font, read from the npm package dejavu-fonts-ttf (pinned with the rest) rather than
+// the system, so a machine without fonts draws the same picture.
+const path = require("node:path");
+const FONTS = path.dirname(require.resolve("dejavu-fonts-ttf/package.json")) + "/ttf";
+const FONT = {
+  loadSystemFonts: false,
+  fontFiles: ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf"].map((f) => `${FONTS}/${f}`),
+  defaultFontFamily: "DejaVu Sans",
+  sansSerifFamily: "DejaVu Sans",
+};
 
 async function main(files) {
   const viz = await instance();
