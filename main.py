@@ -15,6 +15,13 @@ import sys
 import time
 from pathlib import Path
 
+import provider_import
+
+# Checked before anything imports the toolchain's bindings: a wrong TOOLCHAIN is one line, not a traceback.
+if __name__ == "__main__" and (_toolchain_problem := provider_import.problem()) is not None:
+    print(f"error: {_toolchain_problem}", file=sys.stderr)
+    sys.exit(2)
+
 from config import ConfigError, environment_files, example_files, load_environments
 from config.backends import S3BackendConfig
 from config.provider import AWS_PROVIDER_VERSIONS, BINDINGS_AWS_PROVIDER

@@ -63,13 +63,11 @@ class Toolchain:
     """The bindings' jsii assembly (npm) name."""
     aws_provider: str
     """The hashicorp/aws release the bindings are generated for (the JSON's default provider pin)."""
-    cli: str
-    """The command-line tool (npm: ``cdktf-cli`` / ``cdktn-cli``)."""
 
 
 TOOLCHAINS = {
-    "cdktf": Toolchain("cdktf", "cdktf", "cdktf_cdktf_provider_aws", "@cdktf/provider-aws", "6.25.0", "cdktf"),
-    "cdktn": Toolchain("cdktn", "cdktn", "cdktn_provider_aws", "@cdktn/provider-aws", "6.69.1", "cdktn"),
+    "cdktf": Toolchain("cdktf", "cdktf", "cdktf_cdktf_provider_aws", "@cdktf/provider-aws", "6.25.0"),
+    "cdktn": Toolchain("cdktn", "cdktn", "cdktn_provider_aws", "@cdktn/provider-aws", "6.69.1"),
 }
 
 
@@ -89,6 +87,22 @@ def selected() -> Toolchain:
         if importlib.util.find_spec(toolchain.core) is not None:
             return toolchain
     return TOOLCHAINS["cdktf"]  # neither installed: the real import raises the usual ImportError
+
+
+def problem() -> str | None:
+    """Why this Python cannot run the selected toolchain (an unknown TOOLCHAIN, packages not installed),
+    or None. Entry points check it first, to say so in one line."""
+    try:
+        toolchain = selected()
+    except ToolchainError as error:
+        return str(error)
+    missing = [package for package in (toolchain.core, toolchain.provider) if importlib.util.find_spec(package) is None]
+    if not missing:
+        return None
+    return (
+        f"{TOOLCHAIN_ENV}={toolchain.name}: {' and '.join(missing)} not installed in {sys.prefix} "
+        f"(`TOOLCHAIN={toolchain.name} make setup` installs it)"
+    )
 
 
 def original_tarball(toolchain: Toolchain | None = None) -> Path | None:

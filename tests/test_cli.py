@@ -279,3 +279,18 @@ def test_cdk_terrain_output_differs_only_in_metadata_and_provider_pin(main_out: 
             cdktf["terraform"]["required_providers"]["aws"]["version"]
             == provider_import.TOOLCHAINS["cdktf"].aws_provider
         )
+
+
+@pytest.mark.parametrize(
+    ("toolchain", "message"),
+    [
+        ("bogus", "error: TOOLCHAIN='bogus': allowed: cdktf, cdktn"),
+        ("cdktn", "error: TOOLCHAIN=cdktn: cdktn and cdktn_provider_aws not installed in "),
+    ],
+)
+def test_a_toolchain_this_python_cannot_run_is_one_line(toolchain: str, message: str) -> None:
+    # sys.executable is .venv's Python, which has CDKTF only.
+    result = run([sys.executable, "main.py"], env={"TOOLCHAIN": toolchain})
+    assert result.returncode == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -164,7 +164,7 @@ def test_an_unknown_toolchain_is_refused(monkeypatch: pytest.MonkeyPatch, value:
 
 
 def test_a_toolchain_that_is_not_installed_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    missing = provider_import.Toolchain("x", "no_such_core", "no_such_provider", "@x/provider-aws", "6.0.0", "x")
+    missing = provider_import.Toolchain("x", "no_such_core", "no_such_provider", "@x/provider-aws", "6.0.0")
     monkeypatch.setattr(provider_import.sys, "meta_path", list(provider_import.sys.meta_path))
     with pytest.raises(provider_import.ToolchainError, match=r"TOOLCHAIN=x: no_such_core is not installed in "):
         provider_import._alias(missing)
@@ -185,3 +185,18 @@ def test_the_lazy_index_keeps_cdk_terrains_import_wrapper() -> None:
     assert count == 2
     assert 'get: function () { return __importStar(require("./vpc/index")); }' in lazy
     assert 'get: function () { return require("./subnet"); }' in lazy
+
+
+def test_problem_says_what_this_python_lacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    provider_import.selected.cache_clear()
+    try:
+        monkeypatch.delenv("TOOLCHAIN", raising=False)
+        assert provider_import.problem() is None  # .venv has CDKTF
+        provider_import.selected.cache_clear()
+        monkeypatch.setenv("TOOLCHAIN", "cdktn")
+        problem = provider_import.problem()
+        assert problem is not None
+        assert problem.startswith("TOOLCHAIN=cdktn: cdktn and cdktn_provider_aws not installed in ")
+        assert problem.endswith("(`TOOLCHAIN=cdktn make setup` installs it)")
+    finally:
+        provider_import.selected.cache_clear()
