@@ -30,6 +30,54 @@ def stacks(
     return {configs[env].stack_name: document for env, document in {**synthesized, **synthesized_examples}.items()}
 
 
+# --- least privilege ---------------------------------------------------------------------------
+
+# The one statement allowed every action of a service: a key policy's delegation to the account's IAM
+# (modules/kms.py account_administers_key), which is what makes IAM policies decide who uses the key.
+_DELEGATION = ("AccountAdministersKey", frozenset({"aws_kms_key", "aws_kms_replica_key"}))
+
+
+def wildcard_grants(document: Json) -> list[str]:
+    """Every Allow statement of every policy in ``document`` whose actions include ``*`` or ``<service>:*``."""
+    found = []
+    for resource_type, items in document.get("resource", {}).items():
+        for logical_id, body in items.items():
+            for field in ("policy", "assume_role_policy"):
+                text = body.get(field)
+                if not isinstance(text, str) or not text.startswith("{"):
+                    continue
+                for statement in json.loads(text).get("Statement", []):
+                    actions = statement.get("Action", [])
+                    actions = [actions] if isinstance(actions, str) else actions
+                    if statement.get("Effect") != "Allow" or not any(a == "*" or a.endswith(":*") for a in actions):
+                        continue
+                    if (statement.get("Sid"), resource_type in _DELEGATION[1]) == (_DELEGATION[0], True):
+                        continue
+                    found.append(f"{resource_type}.{logical_id}.{field}: {statement.get('Sid')} {actions}")
+    return found
+
+
+def test_no_policy_allows_every_action_of_a_service(stacks: dict[str, Json]) -> None:
+    policies = 0
+    for stack, document in stacks.items():
+        assert wildcard_grants(document) == [], stack
+        policies += sum("policy" in body for items in document["resource"].values() for body in items.values())
+    assert policies > 40  # the check read the stacks' policies, not nothing
+
+
+def test_a_wildcard_grant_is_found() -> None:
+    policy = {"Statement": [{"Effect": "Allow", "Action": ["sqs:*"], "Resource": "*"}]}
+    document = {"resource": {"aws_iam_role_policy": {"p": {"policy": json.dumps(policy)}}}}
+    assert wildcard_grants(document) == ["aws_iam_role_policy.p.policy: None ['sqs:*']"]
+    # The same statement on a key, under another Sid, is not the delegation.
+    key = {
+        "resource": {
+            "aws_kms_key": {"k": {"policy": json.dumps({"Statement": [{**policy["Statement"][0], "Sid": "X"}]})}}
+        }
+    }
+    assert wildcard_grants(key) == ["aws_kms_key.k.policy: X ['sqs:*']"]
+
+
 # --- secrets -------------------------------------------------------------------------------------
 
 
