@@ -177,6 +177,10 @@ def valid_retention(value: int) -> int:
     return value
 
 
+RetentionDays = Annotated[int, AfterValidator(valid_retention)]
+"""A CloudWatch Logs retention period, checked as ``valid_retention`` does."""
+
+
 def valid_kms_key_arn(value: str | None) -> str | None:
     """Check an optional KMS key ARN (aliases are not accepted: grants and key policies need the key)."""
     if value is not None and not KMS_KEY_ARN.match(value):

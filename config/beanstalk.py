@@ -17,8 +17,8 @@ from .base import (
     SECRETS_MANAGER_ARN,
     SSM_PARAMETER_ARN,
     VARIABLE_NAME,
+    RetentionDays,
     Strict,
-    valid_retention,
     valid_url_path,
 )
 from .cache import CacheConfig
@@ -126,7 +126,7 @@ class BeanstalkConfig(Strict):
         description="Enhanced health reporting, with the environment's health published as a CloudWatch metric "
         "(and alarmed on); required by managed updates.",
     )
-    log_retention_days: int = Field(
+    log_retention_days: RetentionDays = Field(
         default=365,
         description="Instance and health logs streamed to CloudWatch Logs, kept this long (also after the environment "
         "is gone); a CloudWatch period.",
@@ -185,11 +185,6 @@ class BeanstalkConfig(Strict):
     @classmethod
     def _health_path(cls, value: str) -> str:
         return valid_url_path(value)
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        return valid_retention(value)
 
     @field_validator("database_user")
     @classmethod

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import KmsKeyArn, Strict, between, major_minor, valid_retention
+from .base import KmsKeyArn, RetentionDays, Strict, between, major_minor
 from .errors import FieldError
 from .windows import check_apart, daily, weekly
 
@@ -97,7 +97,7 @@ class CacheConfig(Strict):
         description="Customer-managed key for data at rest and the token secret; the environment's key (see "
         "[encryption]) when unset. Encryption is always on; changing the at-rest key replaces the replication group.",
     )
-    log_retention_days: int = Field(default=365, description="Retention of the slow-log log group.")
+    log_retention_days: RetentionDays = Field(default=365, description="Retention of the slow-log log group.")
     auto_minor_version_upgrade: bool = Field(
         default=True, description="Minor versions apply in the maintenance window."
     )
@@ -125,11 +125,6 @@ class CacheConfig(Strict):
         if size not in NODE_TYPES[family]:
             raise FieldError(f"{shape}; cache.{family} comes in {', '.join(NODE_TYPES[family])}", value=value)
         return value
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        return valid_retention(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> CacheConfig:

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .base import KmsKeyArn, Strict, valid_retention
+from .base import KmsKeyArn, RetentionDays, Strict
 from .errors import FieldError
 from .kms import EncryptionConfig
 from .repository import RepositoryConfig
@@ -39,12 +39,7 @@ class ExecConfig(Strict):
         "(task.readonly_root_filesystem = false) accepts sessions unless its task.enable_execute_command = false. "
         "Off: no task can be shelled into.",
     )
-    log_retention_days: int = Field(default=365, description="Session log retention; a CloudWatch period.")
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        return valid_retention(value)
+    log_retention_days: RetentionDays = Field(default=365, description="Session log retention; a CloudWatch period.")
 
     def on_for(self, task: ServiceTaskConfig) -> bool:
         """Whether a service with these task settings accepts ECS Exec sessions."""

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import KmsKeyArn, Strict, between, major_minor, valid_retention
+from .base import KmsKeyArn, RetentionDays, Strict, between, major_minor
 from .errors import FieldError
 from .windows import check_apart, daily, weekly
 
@@ -123,7 +123,7 @@ class DatabaseProxyConfig(Strict):
 class DatabaseLogsConfig(Strict):
     """PostgreSQL logging (parameter group) and the CloudWatch log groups it is exported to."""
 
-    retention_days: int = Field(default=365, description="Retention of the exported postgresql/upgrade logs.")
+    retention_days: RetentionDays = Field(default=365, description="Retention of the exported postgresql/upgrade logs.")
     min_duration_statement_ms: int = Field(
         default=1000, ge=-1, le=2147483647, description="Log statements slower than this; -1 off, 0 every statement."
     )
@@ -133,11 +133,6 @@ class DatabaseLogsConfig(Strict):
         default="ddl", description="Which statements are logged: ddl records schema changes only."
     )
     lock_waits: bool = Field(default=True, description="Log waits longer than deadlock_timeout.")
-
-    @field_validator("retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        return valid_retention(value)
 
 
 class DatabaseAlarmsConfig(Strict):

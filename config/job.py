@@ -23,7 +23,7 @@ from pydantic import Field, field_validator, model_validator
 from .base import Strict
 from .credentials import REDACTED, credential_shape
 from .errors import FieldError
-from .service import check_fargate_memory, valid_fargate_cpu, valid_image_tag
+from .service import FargateCpu, ImageTag, check_fargate_memory
 
 if TYPE_CHECKING:
     from .cluster import ComputeConfig
@@ -241,13 +241,13 @@ class JobConfig(Strict):
         '["./manage.py", "migrate", "--noinput"]. Readable in the task definition, so never a secret: the job '
         "reads those from its service's secrets.",
     )
-    image_tag: str | None = Field(
+    image_tag: ImageTag | None = Field(
         default=None,
         description="Tag of the service's image to run instead of the service's own (its task.image_tag, or the "
         "image_tag_<service> variable when unset): e.g. the next release, to migrate the database before the "
         "service runs that release. Unset: the service's tag, whatever it is.",
     )
-    cpu: int = Field(default=256, description="Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384.")
+    cpu: FargateCpu = Field(default=256, description="Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384.")
     memory_mib: int = Field(
         default=512, ge=512, le=122880, description="Task memory in MiB; the allowed values depend on cpu."
     )
@@ -286,16 +286,6 @@ class JobConfig(Strict):
                     value=argument if len(argument) <= 80 else argument[:77] + "...",
                 )
         return value
-
-    @field_validator("image_tag")
-    @classmethod
-    def _image_tag(cls, value: str | None) -> str | None:
-        return valid_image_tag(value)
-
-    @field_validator("cpu")
-    @classmethod
-    def _cpu(cls, value: int) -> int:
-        return valid_fargate_cpu(value)
 
     @model_validator(mode="after")
     def _size(self) -> JobConfig:

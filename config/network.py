@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Strict, ipv4_network, valid_retention
+from .base import RetentionDays, Strict, ipv4_network
 from .errors import FieldError, format_path
 
 NatStrategy = Literal["none", "single", "per_az"]
@@ -39,13 +39,10 @@ class FlowLogsConfig(Strict):
     """VPC flow logs to CloudWatch Logs."""
 
     enabled: bool = Field(default=True, description="Flow logs on: every accepted and rejected flow is recorded.")
-    retention_days: int = Field(default=365, description="Log retention; one of CloudWatch's allowed periods.")
+    retention_days: RetentionDays = Field(
+        default=365, description="Log retention; one of CloudWatch's allowed periods."
+    )
     traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(default="ALL", description="Which flows are recorded.")
-
-    @field_validator("retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        return valid_retention(value)
 
 
 class VpcEndpointsConfig(Strict):

@@ -11,19 +11,19 @@ tasks with autoscaling, rollback on failed deployments.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from . import routing
 from .base import (
     SECRETS_MANAGER_ARN,
     SSM_PARAMETER_ARN,
     VARIABLE_NAME,
+    RetentionDays,
     Strict,
     between,
     each,
-    valid_retention,
     valid_url_path,
 )
 from .credentials import REDACTED, redaction_note, secret_in_plain_sight
@@ -98,6 +98,12 @@ def valid_image_tag(value: str | None) -> str | None:
     return value
 
 
+FargateCpu = Annotated[int, AfterValidator(valid_fargate_cpu)]
+"""Task CPU units, checked as ``valid_fargate_cpu`` does (services and jobs)."""
+ImageTag = Annotated[str, AfterValidator(valid_image_tag)]
+"""A Docker tag naming one immutable build, checked as ``valid_image_tag`` does (services and jobs)."""
+
+
 def check_fargate_memory(cpu: int, memory_mib: int) -> None:
     """Check that ``memory_mib`` is a Fargate size for ``cpu`` (an error at ``memory_mib``)."""
     if memory_mib not in FARGATE_MEMORY_MIB[cpu]:
@@ -148,14 +154,14 @@ class ContainerHealthCheckConfig(Strict):
 class ServiceTaskConfig(Strict):
     """What one service runs: the Fargate task size, image, settings and logs (``[services.<name>.task]``)."""
 
-    cpu: int = Field(default=256, description="Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384.")
+    cpu: FargateCpu = Field(default=256, description="Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384.")
     memory_mib: int = Field(
         default=512, ge=512, le=122880, description="Task memory in MiB; the allowed values depend on cpu."
     )
     cpu_architecture: Literal["X86_64", "ARM64"] = Field(
         default="X86_64", description="CPU architecture the image is built for; ARM64 (Graviton) costs ~20% less."
     )
-    image_tag: str | None = Field(
+    image_tag: ImageTag | None = Field(
         default=None,
         description="Image tag to run. When unset it comes from the Terraform variable image_tag_<service> "
         "(e.g. terraform apply -var image_tag_movie_service=<git sha>), so a pipeline can pass it.",
@@ -172,7 +178,7 @@ class ServiceTaskConfig(Strict):
         default_factory=dict,
         description="Environment variables injected from Secrets Manager or SSM Parameter Store: name -> ARN.",
     )
-    log_retention_days: int = Field(default=365, description="Container log retention; a CloudWatch period.")
+    log_retention_days: RetentionDays = Field(default=365, description="Container log retention; a CloudWatch period.")
     readonly_root_filesystem: bool = Field(
         default=True, description="Root filesystem read-only; a writable /tmp volume is mounted for scratch files."
     )
@@ -188,21 +194,6 @@ class ServiceTaskConfig(Strict):
         "false: off even where the environment offers it; true: on, which needs compute.exec.enabled = true and "
         "readonly_root_filesystem = false.",
     )
-
-    @field_validator("cpu")
-    @classmethod
-    def _cpu(cls, value: int) -> int:
-        return valid_fargate_cpu(value)
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        return valid_retention(value)
-
-    @field_validator("image_tag")
-    @classmethod
-    def _image_tag(cls, value: str | None) -> str | None:
-        return valid_image_tag(value)
 
     @field_validator("environment")
     @classmethod

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from .base import Strict, valid_retention
+from .base import RetentionDays, Strict
 
 
 class WafConfig(Strict):
@@ -18,13 +18,8 @@ class WafConfig(Strict):
         "distribution unless frontend.web_acl_arn names one. Off: no WAF (each ACL costs about $5 a month "
         "plus $1 per rule group and $0.60 per million requests).",
     )
-    log_retention_days: int = Field(
+    log_retention_days: RetentionDays = Field(
         default=365,
         description="Retention of the WAF log groups (every request WAF evaluates, with the authorization and "
         "cookie headers redacted); a CloudWatch period.",
     )
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        return valid_retention(value)
