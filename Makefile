@@ -79,18 +79,20 @@ $(PY_STAMP): requirements.txt
 
 # The lazy copy of the provider's jsii tarball (docs/quality.md "Fast synth"): again after every install and
 # whenever its generator changes.
+define lazy_copy
+@echo "setup: lazy provider assembly ($(@D)) ..."
+@SECONDS=0; TOOLCHAIN=$(1) $(@D)/bin/python -m tools.lazy_provider && echo "setup: lazy provider assembly done in $${SECONDS} s"
+@touch $@
+endef
+
 $(LAZY_STAMP): $(PY_STAMP) tools/lazy_provider.py
-	@echo "setup: lazy provider assembly (.venv) ..."
-	@SECONDS=0; $(PY) -m tools.lazy_provider && echo "setup: lazy provider assembly done in $${SECONDS} s"
-	@touch $@
+	$(call lazy_copy,cdktf)
 
 $(CDKTN_STAMP): requirements-cdktn.txt
 	$(install_locked)
 
 $(CDKTN_LAZY_STAMP): $(CDKTN_STAMP) tools/lazy_provider.py
-	@echo "setup: lazy provider assembly ($(CDKTN_VENV)) ..."
-	@SECONDS=0; TOOLCHAIN=cdktn $(CDKTN_VENV)/bin/python -m tools.lazy_provider && echo "setup: lazy provider assembly done in $${SECONDS} s"
-	@touch $@
+	$(call lazy_copy,cdktn)
 
 CDKTN_SETUP := $(CDKTN_STAMP) $(CDKTN_LAZY_STAMP)
 
