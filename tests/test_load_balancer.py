@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,10 +16,8 @@ from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 
 from config import EnvironmentConfig
 from config.load_balancer import AlbConfig
-from config.network import NetworkConfig
-from config.security_groups import SecurityGroupsConfig
 from config.service import ServiceConfig
-from modules import LoadBalancer, Network, SecurityGroups
+from modules import LoadBalancer
 from modules.block import AlarmPolicy, Naming
 from modules.load_balancer import (
     ELB_LOG_ACCOUNTS,
@@ -32,9 +31,13 @@ from tests.synth import Json, only, ref, resources, synth_construct
 
 ROOT = Path(__file__).resolve().parent.parent
 CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/4f1c2a8e-7b3d-4e9a-9c61-2d5e8f0a1b37"
-NETWORK = NetworkConfig.model_validate(
-    {"vpc_cidr": "10.0.0.0/16", "availability_zones": ["eu-west-1a", "eu-west-1b"], "flow_logs": {"enabled": False}}
-)
+VPC = "vpc-unit"
+PUBLIC_SUBNETS = ["subnet-public-a", "subnet-public-b"]
+APP_SUBNETS = ["subnet-app-a", "subnet-app-b"]
+ALB_SG = "sg-alb"
+# Stand-ins for the blocks the load balancer reads from (the attributes it reads only).
+NETWORK = SimpleNamespace(vpc_id=VPC, public_subnet_ids=PUBLIC_SUBNETS, private_app_subnet_ids=APP_SUBNETS)
+SECURITY_GROUPS = SimpleNamespace(alb_sg_id=ALB_SG)
 SERVICES = {
     "movie-service": ServiceConfig(container_port=8080, path_patterns=["/api/movies*"]),
     "customer-service": ServiceConfig.model_validate(
@@ -66,27 +69,16 @@ def build_lb(
     moved_first: dict[str, list[str]] | None = None,
     **settings: Any,
 ) -> LoadBalancer:
-    """The load balancer of ``services`` (priorities from PRIORITIES) with [alb] ``settings``, in a fresh
-    network behind its security groups."""
+    """The load balancer of ``services`` (priorities from PRIORITIES) with [alb] ``settings``, in the
+    stand-in NETWORK behind the stand-in SECURITY_GROUPS."""
     naming = Naming(project="netflux", environment="unit", region=region)
-    alb = AlbConfig.model_validate(settings)
-    network = Network(stack, "network", settings=NETWORK, naming=naming, key=None)
-    groups = SecurityGroups(
-        stack,
-        "security-groups",
-        settings=SecurityGroupsConfig(),
-        naming=naming,
-        network=network,
-        load_balancer=alb,
-        services=services,
-    )
     return LoadBalancer(
         stack,
         "lb",
-        settings=alb,
+        settings=AlbConfig.model_validate(settings),
         naming=naming,
-        network=network,
-        security_groups=groups,
+        network=NETWORK,
+        security_groups=SECURITY_GROUPS,
         services=services,
         priorities={name: PRIORITIES.get(name, 100) for name in services},
         moved_first=moved_first,
@@ -95,12 +87,6 @@ def build_lb(
 
 def synth_lb(*, region: str = "eu-west-1", **settings: Any) -> Json:
     return synth_construct(lambda stack: build_lb(stack, region=region, **settings), region=region)
-
-
-def subnet_refs(document: Json, tier: str) -> list[str]:
-    return [
-        f"${{aws_subnet.{k}.id}}" for k, v in resources(document, "aws_subnet").items() if v["tags"]["tier"] == tier
-    ]
 
 
 def listeners_by_port(document: Json) -> dict[int, Json]:
@@ -133,16 +119,15 @@ def test_alb_drops_invalid_headers_and_uses_config_values() -> None:
     assert alb["enable_deletion_protection"] is False
     assert alb["idle_timeout"] == 120
     assert alb["internal"] is True
-    assert alb["subnets"] == subnet_refs(document, "private-app")
-    [alb_group] = [k for k in resources(document, "aws_security_group") if k.startswith("security-groups_alb_")]
-    assert alb["security_groups"] == [f"${{aws_security_group.{alb_group}.id}}"]
+    assert alb["subnets"] == APP_SUBNETS
+    assert alb["security_groups"] == [ALB_SG]
     assert alb["name"] == "netflux-unit-alb"
 
 
 def test_internet_facing_alb_lives_in_the_public_subnets(http_only: Json) -> None:
     alb = only(http_only, "aws_lb")
     assert alb["internal"] is False
-    assert alb["subnets"] == subnet_refs(http_only, "public")
+    assert alb["subnets"] == PUBLIC_SUBNETS
 
 
 def test_deletion_protection_is_on_by_default(http_only: Json) -> None:
@@ -236,7 +221,7 @@ def test_target_group_takes_port_protocol_and_health_check_from_the_service(http
     assert group["port"] == 8081
     assert group["protocol"] == "HTTPS"
     assert group["deregistration_delay"] == "45"
-    assert group["vpc_id"] == ref(http_only, "aws_vpc", only(http_only, "aws_vpc"))
+    assert group["vpc_id"] == VPC
     assert group["lifecycle"] == {"create_before_destroy": True}
     assert group["health_check"] == {
         "enabled": True,
