@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from cdktf import TerraformStack
 
 from config.load_balancer import AlbConfig
-from config.network import NetworkConfig
 from config.security_groups import SecurityGroupsConfig
 from config.service import ServiceConfig
-from modules import Network, SecurityGroups
+from modules import SecurityGroups
 from modules.block import Naming
 from tests.config_check import Data, fails, parse
 from tests.synth import Json, resources, synth_construct
@@ -34,14 +34,16 @@ def service(kind: str, port: int | None = None, **values: Any) -> ServiceConfig:
 
 SERVICES = web_services(SERVICE_PORTS)
 NAMING = Naming(project="test", environment="unit", region="eu-west-1")
-NETWORK = NetworkConfig(vpc_cidr="10.0.0.0/16", availability_zones=["eu-west-1a", "eu-west-1b"])
+VPC_ID = "vpc-unit"
+VPC_CIDR = "10.0.0.0/16"
+# A stand-in for the network: the attributes SecurityGroups reads (its VPC), not 27 synthesized resources.
+NETWORK = SimpleNamespace(vpc_id=VPC_ID, vpc_cidr=VPC_CIDR)
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/4f1c2a8e-7b3d-4e9a-9c61-2d5e8f0a1b37"
 HTTPS_ALB = AlbConfig(certificate_arn=CERTIFICATE)
 
 
 def build_groups(stack: TerraformStack, **overrides: Any) -> SecurityGroups:
-    """Security groups in a fresh network: an internet-facing HTTP ALB, a database and a cache by default."""
-    network = Network(stack, "network", settings=NETWORK, naming=NAMING, key=None)
+    """Security groups in the stand-in network: an internet-facing HTTP ALB, a database and a cache by default."""
     values: dict[str, Any] = {
         "settings": SecurityGroupsConfig(),
         "load_balancer": AlbConfig(),
@@ -49,7 +51,7 @@ def build_groups(stack: TerraformStack, **overrides: Any) -> SecurityGroups:
         "database": True,
         "cache": True,
     }
-    return SecurityGroups(stack, "sg", naming=NAMING, network=network, **{**values, **overrides})
+    return SecurityGroups(stack, "sg", naming=NAMING, network=NETWORK, **{**values, **overrides})
 
 
 def synth_groups(**overrides: Any) -> Json:
@@ -103,9 +105,8 @@ def test_tiered_mode_has_four_groups(tiered: Json) -> None:
 
 
 def test_groups_live_in_the_networks_vpc_and_are_named_after_the_environment(tiered: Json) -> None:
-    [vpc_id] = resources(tiered, "aws_vpc")
     groups = resources(tiered, "aws_security_group")
-    assert {group["vpc_id"] for group in groups.values()} == {f"${{aws_vpc.{vpc_id}.id}}"}
+    assert {group["vpc_id"] for group in groups.values()} == {VPC_ID}
     assert {group["name"] for group in groups.values()} == {f"test-unit-{role}" for role in group_refs(tiered)}
 
 
@@ -178,7 +179,7 @@ def test_restricted_alb_accepts_only_the_configured_cidrs() -> None:
 def test_internal_alb_accepts_only_the_vpc_by_default() -> None:
     document = synth_groups(load_balancer=AlbConfig(internal=True))
     alb = group_refs(document)["alb"]
-    assert summary(document, "ingress", alb) == {("tcp", 80, 80, "10.0.0.0/16")}
+    assert summary(document, "ingress", alb) == {("tcp", 80, 80, VPC_CIDR)}
 
 
 def test_no_alb_group_when_the_compute_brings_its_own_load_balancer() -> None:
