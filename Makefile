@@ -5,6 +5,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Every core (make check, make test); tests/conftest.py groups them so a module's synths are built once and
+# one worker synthesizes the environments, and orders the groups longest first: keep xdist from re-sorting.
+XDIST := -n auto --dist loadgroup --no-loadscope-reorder
 # TOOLCHAIN=cdktn: synthesize (make synth, diff, deploy) on CDK Terrain, CDKTF's community fork, instead
 # of CDKTF (docs/toolchain.md). The same code, through provider_import.py; its own virtualenv and CLI.
 # Every other target runs in .venv on CDKTF; `make test` compares the two toolchains' output there.
@@ -129,10 +132,10 @@ synth: setup ## Synthesize every environment into cdktf.out/stacks/<stack>/cdk.t
 	$(CDK_PY) main.py --backend $(BACKEND)
 
 check: setup ## The fast tier: config and construct tests (no subprocess, checkov, terraform or whole-stack synth)
-	$(PY) -m pytest -q -m "not slow and not stack and not emulator"
+	$(PY) -m pytest -q -m "not slow and not stack and not emulator" $(XDIST)
 
 test: setup $(CHECKOV_STAMP) $(CDKTN_SETUP) ## Run the whole test suite: fast tier, per-environment gates, validate, CLI, both toolchains (FRESH=1: no reuse of cached references)
-	$(if $(FRESH),FRESH=1) $(PY) -m pytest -n auto --dist loadgroup
+	$(if $(FRESH),FRESH=1) $(PY) -m pytest $(XDIST)
 
 lint: setup ## pre-commit's hooks over every file: ruff, ruff format, mypy, actionlint, detect-secrets, snapshots, locks
 	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-# Import `modules` before anything else touches the provider package (fast, partial import).
-import modules  # noqa: F401  # isort: skip
-
 import json
 import tomllib
 from dataclasses import dataclass
@@ -12,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cdktf import App
 
+import provider_import
 from config import EnvironmentConfig, environment_files, example_files, load_environments
 from config.provider import BINDINGS_AWS_PROVIDER, AwsProviderVersion
-from stacks import PlatformStack
+
+# Before any test module imports the provider package: each of its submodules then loads alone (fast,
+# partial import). Nothing here starts jsii's node process: pytest-xdist's controller loads this file too.
+provider_import.install()
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +50,10 @@ class SynthOutput:
 def _synthesize(
     outdir: Path, configs: dict[str, EnvironmentConfig], version: AwsProviderVersion = BINDINGS_AWS_PROVIDER
 ) -> SynthOutput:
+    from cdktf import App  # jsii: only in the worker that synthesizes
+
+    from stacks import PlatformStack
+
     app = App(outdir=str(outdir))
     for config in configs.values():
         PlatformStack(app, config, aws_provider_version=version)
@@ -130,11 +134,33 @@ _STACK_FIXTURES = frozenset(
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the groups off the markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark per-environment tests ``stack``: ``make check`` (config and construct tests) leaves them out.
-    They also share one xdist group, so under ``pytest -n`` (``make test``) one worker synthesizes the
-    environments for all of them instead of every worker synthesizing its own copy."""
+    Under ``pytest -n --dist loadgroup`` (``make check``, ``make test``) they share one xdist group, so one
+    worker synthesizes the environments for all of them instead of every worker its own copy; every
+    other test runs with its module's, so a module-scoped fixture (a synthesized construct) is built once.
+    Longest work first: the Makefile passes --no-loadscope-reorder, so xdist hands the groups out in this
+    order (groups holding a slow test, then the environments', then the rest, each in file order)."""
+    groups = []
     for item in items:
+        group = item.nodeid.split("::", 1)[0]
         if _STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.stack)
-            item.add_marker(pytest.mark.xdist_group("stacks"))
+            group = "stacks"
+        item.add_marker(pytest.mark.xdist_group(group))
+        groups.append(group)
+    slow = {group for item, group in zip(items, groups, strict=True) if item.get_closest_marker("slow")}
+    ranked = sorted(
+        zip(items, groups, strict=True), key=lambda pair: 0 if pair[1] in slow else 1 if pair[1] == "stacks" else 2
+    )
+    items[:] = [item for item, _ in ranked]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fail where pytest-xdist would silently ignore the groups above (on pytest 9.2: pytest-xdist#1386)."""
+    if getattr(session.config.option, "loadgroup", False) and session.items and "@" not in session.items[0].nodeid:
+        raise pytest.UsageError(
+            "pytest-xdist's --dist loadgroup ignores the xdist_group marks on this pytest (pytest-xdist#1386): "
+            "every worker would synthesize every environment. Use the pytest version requirements.in pins."
+        )

@@ -144,6 +144,29 @@ def test_alarms_read_the_thresholds_of_the_settings() -> None:
     assert alarms["alb-target-5xx"].dimensions == {"LoadBalancer": built[0].arn_suffix}
 
 
+def test_a_load_balancer_without_its_security_group_is_refused() -> None:
+    def build(stack: TerraformStack) -> None:
+        LoadBalancer(
+            stack,
+            "lb",
+            settings=AlbConfig(),
+            naming=Naming(project="netflux", environment="unit", region="eu-west-1"),
+            network=NETWORK,
+            security_groups=SimpleNamespace(alb_sg_id=None),  # built without the load balancer's settings
+            services=SERVICES,
+            priorities=PRIORITIES,
+        )
+
+    with pytest.raises(ValueError, match="security_groups has no ALB group"):
+        synth_construct(build)
+
+
+def test_only_web_services_are_routed() -> None:
+    backend = ServiceConfig.model_validate({"kind": "backend", "container_port": 9090})
+    with pytest.raises(ValueError, match="only web services are routed by the load balancer, not rating-service"):
+        synth_construct(lambda stack: build_lb(stack, services={**SERVICES, "rating-service": backend}))
+
+
 # --- listeners ---------------------------------------------------------------------------------
 
 

@@ -8,9 +8,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
+
+from tests import conftest
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = sorted(ROOT.glob("requirements*.in"))
@@ -215,3 +218,17 @@ def test_dependabot_watches_every_place_that_holds_pins() -> None:
     actions = {"/"} | {f"/{p.parent.relative_to(ROOT)}" for p in ROOT.glob(".github/actions/*/action.y*ml")}
     assert actions <= watched.get("github-actions", set())
     assert set(watched) == {"pip", "npm", "github-actions"}, "an ecosystem the project does not use"
+
+
+def test_a_pytest_on_which_xdist_ignores_the_groups_stops_the_run() -> None:
+    # pytest 9.2 with pytest-xdist 3.8: the worker's group suffix never reaches the node id, so every
+    # worker would synthesize every environment (pytest-xdist#1386). tests/conftest.py says so instead.
+    item = SimpleNamespace(nodeid="tests/test_stack.py::test_x")
+    session = SimpleNamespace(config=SimpleNamespace(option=SimpleNamespace(loadgroup=True)), items=[item])
+    with pytest.raises(pytest.UsageError, match=r"ignores the xdist_group marks .*pytest-xdist#1386"):
+        conftest.pytest_collection_finish(session)
+    item.nodeid += "@stacks"  # what pytest 9.1 lets xdist write
+    conftest.pytest_collection_finish(session)
+    session.config.option.loadgroup = False  # not under xdist's loadgroup: nothing to check
+    item.nodeid = "tests/test_stack.py::test_x"
+    conftest.pytest_collection_finish(session)
