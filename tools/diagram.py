@@ -192,53 +192,71 @@ def _jobs(stack: str, document: Mapping[str, Any]) -> dict[str, list[str]]:
     return found
 
 
-def build_graph(stack: str, document: Mapping[str, Any]) -> Graph:
-    """The architecture graph of one synthesized stack."""
-    graph = Graph(stack)
-    graph.add(Node("internet", "Internet", "", "internet"))
-    groups_of: dict[str, set[str]] = {}  # security-group logical id -> node ids using it
-    node_of: dict[tuple[str, str], str] = {}  # (resource type, logical id) -> node id
+@dataclass
+class _Reader:
+    """What build_graph's steps share while they read one stack's document into its graph."""
 
-    def add(resource_type: str, logical_id: str, name: str, kind: str, tier: str) -> str:
+    document: Mapping[str, Any]
+    graph: Graph
+    groups_of: dict[str, set[str]] = field(default_factory=dict)
+    """Security-group logical id -> the ids of the nodes using it."""
+    node_of: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(resource type, logical id) -> node id."""
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return _resources(self.document, resource_type)
+
+    def add(self, resource_type: str, logical_id: str, name: str, kind: str, tier: str) -> str:
         node = _node_id(logical_id)
-        graph.add(Node(node, name, kind, tier))
-        node_of[(resource_type, logical_id)] = node
+        self.graph.add(Node(node, name, kind, tier))
+        self.node_of[(resource_type, logical_id)] = node
         return node
 
-    def uses(node_id: str, value: Any) -> None:
+    def uses(self, node_id: str, value: Any) -> None:
+        """Records ``node_id`` as a member of every security group ``value`` references."""
         for resource_type, logical_id in _refs(value):
             if resource_type == "aws_security_group":
-                groups_of.setdefault(logical_id, set()).add(node_id)
+                self.groups_of.setdefault(logical_id, set()).add(node_id)
 
-    distributions = _resources(document, "aws_cloudfront_distribution")
-    for logical_id, distribution in distributions.items():
+
+def _add_cloudfront(reader: _Reader) -> None:
+    """Adds the CloudFront distributions, reached from the internet, and the S3 buckets they serve."""
+    for logical_id, distribution in reader.resources("aws_cloudfront_distribution").items():
         name = (distribution.get("aliases") or [_name(distribution, "comment", default="CloudFront")])[0]
-        cdn = add("aws_cloudfront_distribution", logical_id, name, "CloudFront distribution", "edge")
-        graph.connect(Edge("internet", cdn, "HTTPS"))
+        cdn = reader.add("aws_cloudfront_distribution", logical_id, name, "CloudFront distribution", "edge")
+        reader.graph.connect(Edge("internet", cdn, "HTTPS"))
         for origin in distribution.get("origin", []):
             for resource_type, target_id in _refs(origin.get("domain_name")):
                 if resource_type == "aws_s3_bucket":
-                    body = _resources(document, "aws_s3_bucket")[target_id]
+                    body = reader.resources("aws_s3_bucket")[target_id]
                     name = _name(body, "bucket", "bucket_prefix", default=target_id)
-                    bucket = add(resource_type, target_id, name, "S3 bucket (static site)", "shared")
-                    graph.connect(Edge(cdn, bucket, "origin (OAC)"))
+                    bucket = reader.add(resource_type, target_id, name, "S3 bucket (static site)", "shared")
+                    reader.graph.connect(Edge(cdn, bucket, "origin (OAC)"))
 
-    entries: list[str] = []  # what CloudFront's /api/* behaviour can reach: load balancers, Beanstalk
-    for logical_id, balancer in _resources(document, "aws_lb").items():
+
+def _add_load_balancers(reader: _Reader) -> list[str]:
+    """Adds the load balancers (internet-facing in the public tier, internal in the app tier); returns their nodes."""
+    found: list[str] = []
+    for logical_id, balancer in reader.resources("aws_lb").items():
         internal = bool(balancer.get("internal"))
         kind = "ALB (internal)" if internal else "ALB (internet-facing)"
-        alb = add("aws_lb", logical_id, _name(balancer, "name", default="ALB"), kind, "app" if internal else "public")
-        entries.append(alb)
-        uses(alb, balancer.get("security_groups"))
+        name = _name(balancer, "name", default="ALB")
+        alb = reader.add("aws_lb", logical_id, name, kind, "app" if internal else "public")
+        found.append(alb)
+        reader.uses(alb, balancer.get("security_groups"))
+    return found
 
+
+def _listener_routes(reader: _Reader) -> dict[str, tuple[str, str]]:
+    """Per target group (logical id): the load balancer node whose listener rule forwards to it, and the rule's paths."""
     balancer_of = {  # listener logical id -> its load balancer's node
-        logical_id: node_of[ref]
-        for logical_id, listener in _resources(document, "aws_lb_listener").items()
+        logical_id: reader.node_of[ref]
+        for logical_id, listener in reader.resources("aws_lb_listener").items()
         for ref in _refs(listener.get("load_balancer_arn"))
-        if ref in node_of
+        if ref in reader.node_of
     }
-    routes: dict[str, tuple[str, str]] = {}  # target-group logical id -> (load balancer node, paths)
-    for rule in _resources(document, "aws_lb_listener_rule").values():
+    routes: dict[str, tuple[str, str]] = {}
+    for rule in reader.resources("aws_lb_listener_rule").values():
         balancers = [balancer_of[i] for t, i in _refs(rule.get("listener_arn")) if i in balancer_of]
         values = [
             v
@@ -249,80 +267,115 @@ def build_graph(stack: str, document: Mapping[str, Any]) -> Graph:
         for resource_type, target_id in _refs(rule.get("action")):
             if resource_type == "aws_lb_target_group" and balancers:
                 routes[target_id] = (balancers[0], " ".join(values))
+    return routes
 
-    # ECS services, of three kinds (config/service.py): a web service has a target group behind the load
-    # balancer; a worker consumes an SQS queue; a backend is reached only through Service Connect.
+
+def _service_queues(
+    document: Mapping[str, Any], service: Mapping[str, Any], queue_actions: Mapping[str, dict[str, set[str]]]
+) -> dict[str, set[str]]:
+    """The SQS queues (logical ids) an ECS service's task role may use, with the ``sqs:`` actions allowed."""
     definitions = _resources(document, "aws_ecs_task_definition")
-    queue_actions = _queue_actions(document)
-    jobs = _jobs(stack, document)
-    queues_of: dict[str, dict[str, set[str]]] = {}  # service node -> queue logical id -> sqs: actions allowed
-    for logical_id, service in _resources(document, "aws_ecs_service").items():
+    found: dict[str, set[str]] = {}
+    for definition in _ref_ids(service.get("task_definition"), "aws_ecs_task_definition"):
+        for role in _ref_ids(definitions.get(definition, {}).get("task_role_arn"), "aws_iam_role"):
+            for queue, actions in queue_actions.get(role, {}).items():
+                found.setdefault(queue, set()).update(actions)
+    return found
+
+
+def _service_kind(service: Mapping[str, Any], queues: Mapping[str, set[str]]) -> str:
+    """An ECS service node's type: ``SERVICE`` with its kind (``KINDS``) when it has one."""
+    # Three kinds (config/service.py): a web service has a target group behind the load balancer; a worker
+    # consumes an SQS queue; a backend is reached only through Service Connect.
+    connect = service.get("service_connect_configuration") or []
+    if service.get("load_balancer"):
+        return KINDS["web"]
+    if any("sqs:ReceiveMessage" in actions for actions in queues.values()):
+        return KINDS["worker"]
+    if any(c.get("service") for c in (connect if isinstance(connect, list) else [connect])):
+        return KINDS["backend"]
+    return SERVICE
+
+
+def _add_services(reader: _Reader, routes: Mapping[str, tuple[str, str]]) -> dict[str, dict[str, set[str]]]:
+    """Adds the ECS services (app tier), with the jobs their image runs and their routes from the load balancer;
+    returns, per service node, the SQS queues (logical ids) it may use with the ``sqs:`` actions allowed."""
+    graph = reader.graph
+    queue_actions = _queue_actions(reader.document)
+    jobs = _jobs(graph.stack, reader.document)
+    queues_of: dict[str, dict[str, set[str]]] = {}
+    for logical_id, service in reader.resources("aws_ecs_service").items():
         node = _node_id(logical_id)
-        for definition in _ref_ids(service.get("task_definition"), "aws_ecs_task_definition"):
-            for role in _ref_ids(definitions.get(definition, {}).get("task_role_arn"), "aws_iam_role"):
-                for queue, actions in queue_actions.get(role, {}).items():
-                    queues_of.setdefault(node, {}).setdefault(queue, set()).update(actions)
-        connect = service.get("service_connect_configuration") or []
-        if service.get("load_balancer"):
-            kind = KINDS["web"]
-        elif any("sqs:ReceiveMessage" in actions for actions in queues_of.get(node, {}).values()):
-            kind = KINDS["worker"]
-        elif any(c.get("service") for c in (connect if isinstance(connect, list) else [connect])):
-            kind = KINDS["backend"]
-        else:
-            kind = SERVICE
-        add("aws_ecs_service", logical_id, service["name"], kind, "app")
+        for queue, actions in _service_queues(reader.document, service, queue_actions).items():
+            queues_of.setdefault(node, {}).setdefault(queue, set()).update(actions)
+        kind = _service_kind(service, queues_of.get(node, {}))
+        reader.add("aws_ecs_service", logical_id, service["name"], kind, "app")
         if logical_id in jobs:
             graph.nodes[node] = dataclasses.replace(graph.nodes[node], detail="\n".join(jobs[logical_id]))
-        uses(node, service.get("network_configuration"))
+        reader.uses(node, service.get("network_configuration"))
         for balancer in service.get("load_balancer", []):
             for _, target_id in _refs(balancer.get("target_group_arn")):
                 if target_id in routes:
                     alb, paths = routes[target_id]
                     graph.connect(Edge(alb, node, f"{paths} → :{balancer['container_port']}"))
+    return queues_of
 
-    # A worker's queue (regional, outside the VPC): its senders send to it, the worker polls it. Other queues
-    # (a job schedule's dead-letter queue) are not drawn.
-    sqs = _resources(document, "aws_sqs_queue")
+
+def _add_worker_queues(reader: _Reader, queues_of: Mapping[str, dict[str, set[str]]]) -> None:
+    """Adds each worker's SQS queue (shared tier), polled by the worker, with the services that send to it."""
+    # Regional, outside the VPC. Other queues (a job schedule's dead-letter queue) are not drawn.
+    sqs = reader.resources("aws_sqs_queue")
     for consumer, queues in sorted(queues_of.items()):
         for logical_id, actions in sorted(queues.items()):
             if "sqs:ReceiveMessage" not in actions or logical_id not in sqs:
                 continue
             body = sqs[logical_id]
             kind = "SQS queue + DLQ" if _ref_ids(body.get("redrive_policy"), "aws_sqs_queue") else "SQS queue"
-            queue = add("aws_sqs_queue", logical_id, _name(body, "name", default=logical_id), kind, "shared")
-            graph.connect(Edge(queue, consumer, "polls"))
+            queue = reader.add("aws_sqs_queue", logical_id, _name(body, "name", default=logical_id), kind, "shared")
+            reader.graph.connect(Edge(queue, consumer, "polls"))
             for sender, allowed in sorted(queues_of.items()):
                 if sender != consumer and "sqs:SendMessage" in allowed.get(logical_id, ()):
-                    graph.connect(Edge(sender, queue, "SendMessage"))
+                    reader.graph.connect(Edge(sender, queue, "SendMessage"))
 
-    for logical_id, environment in _resources(document, "aws_elastic_beanstalk_environment").items():
+
+def _add_beanstalk(reader: _Reader) -> list[str]:
+    """Adds the Elastic Beanstalk environments (app tier), reached from the internet; returns their nodes."""
+    found: list[str] = []
+    for logical_id, environment in reader.resources("aws_elastic_beanstalk_environment").items():
         name = _name(environment, "name", default="Elastic Beanstalk")
-        node = add("aws_elastic_beanstalk_environment", logical_id, name, "Elastic Beanstalk (own ALB)", "app")
-        entries.append(node)
-        graph.connect(Edge("internet", node, "HTTP(S)"))
-        uses(node, [s for s in environment.get("setting", []) if s.get("name") == "SecurityGroups"])
+        node = reader.add("aws_elastic_beanstalk_environment", logical_id, name, "Elastic Beanstalk (own ALB)", "app")
+        found.append(node)
+        reader.graph.connect(Edge("internet", node, "HTTP(S)"))
+        reader.uses(node, [s for s in environment.get("setting", []) if s.get("name") == "SecurityGroups"])
+    return found
 
-    # CloudFront's /api/* behaviour goes to whichever load balancer the stack has.
-    for logical_id, distribution in distributions.items():
+
+def _connect_api(reader: _Reader, entries: list[str]) -> None:
+    """Adds CloudFront's /api/* edges, to whichever of ``entries`` the stack has (load balancers, Beanstalk)."""
+    for logical_id, distribution in reader.resources("aws_cloudfront_distribution").items():
         if any(o.get("origin_id") == "api" for o in distribution.get("origin", [])):
             for entry in entries:
-                graph.connect(Edge(_node_id(logical_id), entry, "/api/*"))
+                reader.graph.connect(Edge(_node_id(logical_id), entry, "/api/*"))
 
-    # The data stores every building block declares (``Block.diagram_nodes``).
+
+def _add_data_stores(reader: _Reader) -> None:
+    """Adds the data stores every building block declares (``Block.diagram_nodes``), each in its declared tier."""
     for resource_type, declared in diagram_nodes().items():
-        for logical_id, body in _resources(document, resource_type).items():
+        for logical_id, body in reader.resources(resource_type).items():
             replica = " replica" if body.get("replicate_source_db") else ""
             name = _name(body, "identifier", "name", "replication_group_id", default=declared.label)
-            node = add(resource_type, logical_id, name, declared.label + replica, declared.tier)
-            uses(node, body.get("vpc_security_group_ids") or body.get("security_group_ids"))
+            node = reader.add(resource_type, logical_id, name, declared.label + replica, declared.tier)
+            reader.uses(node, body.get("vpc_security_group_ids") or body.get("security_group_ids"))
 
-    # WAF web ACLs in front of CloudFront (web_acl_id) and of a load balancer (an association).
-    acls = _resources(document, "aws_wafv2_web_acl")
-    protected = [(ref, d.get("web_acl_id")) for ref, d in distributions.items()]
+
+def _add_waf(reader: _Reader) -> None:
+    """Adds the WAF web ACL in front of CloudFront (web_acl_id) or a load balancer (an association) to its detail."""
+    graph = reader.graph
+    acls = reader.resources("aws_wafv2_web_acl")
+    protected = [(ref, d.get("web_acl_id")) for ref, d in reader.resources("aws_cloudfront_distribution").items()]
     protected += [
         (i, a.get("web_acl_arn"))
-        for a in _resources(document, "aws_wafv2_web_acl_association").values()
+        for a in reader.resources("aws_wafv2_web_acl_association").values()
         for _, i in _refs(a.get("resource_arn"))
     ]
     for logical_id, acl_arn in protected:
@@ -333,26 +386,46 @@ def build_graph(stack: str, document: Mapping[str, Any]) -> Graph:
                 detail = "\n".join(filter(None, (f"WAF: {acl}", graph.nodes[node].detail)))
                 graph.nodes[node] = dataclasses.replace(graph.nodes[node], detail=detail)
 
-    ingress = _resources(document, "aws_vpc_security_group_ingress_rule").values()
-    # Internet-facing listener ports.
-    for rule in ingress:
+
+def _connect_internet(reader: _Reader) -> None:
+    """Adds an edge from the internet to each member of a security group open to 0.0.0.0/0 (listener ports)."""
+    for rule in reader.resources("aws_vpc_security_group_ingress_rule").values():
         if rule.get("cidr_ipv4") == "0.0.0.0/0":
             for _, group in _refs(rule.get("security_group_id")):
-                for node in sorted(groups_of.get(group, ())):
-                    graph.connect(Edge("internet", node, f"tcp/{rule.get('from_port')}"))
-    # Security-group edges: a rule on group B referencing group A lets A's members reach B's.
-    for rule in ingress:
+                for node in sorted(reader.groups_of.get(group, ())):
+                    reader.graph.connect(Edge("internet", node, f"tcp/{rule.get('from_port')}"))
+
+
+def _connect_security_groups(reader: _Reader) -> None:
+    """Adds the security-group edges: a rule on group B referencing group A lets A's members reach B's."""
+    for rule in reader.resources("aws_vpc_security_group_ingress_rule").values():
         sources = [g for t, g in _refs(rule.get("referenced_security_group_id")) if t == "aws_security_group"]
         targets = [g for t, g in _refs(rule.get("security_group_id")) if t == "aws_security_group"]
         port = "all traffic" if rule.get("ip_protocol") == "-1" else f"tcp/{rule.get('from_port')}"
         for source_group in sources:
             for target_group in targets:
-                for source in sorted(groups_of.get(source_group, ())):
-                    for target in sorted(groups_of.get(target_group, ())):
+                for source in sorted(reader.groups_of.get(source_group, ())):
+                    for target in sorted(reader.groups_of.get(target_group, ())):
                         if source != target:
-                            graph.connect(Edge(source, target, port, security_group=True))
-    graph.groups = {group: frozenset(members) for group, members in sorted(groups_of.items())}
-    return graph
+                            reader.graph.connect(Edge(source, target, port, security_group=True))
+
+
+def build_graph(stack: str, document: Mapping[str, Any]) -> Graph:
+    """The architecture graph of one synthesized stack."""
+    reader = _Reader(document, Graph(stack))
+    reader.graph.add(Node("internet", "Internet", "", "internet"))
+    _add_cloudfront(reader)
+    entries = _add_load_balancers(reader)  # what CloudFront's /api/* behaviour can reach: load balancers, Beanstalk
+    queues_of = _add_services(reader, _listener_routes(reader))
+    _add_worker_queues(reader, queues_of)
+    entries += _add_beanstalk(reader)
+    _connect_api(reader, entries)
+    _add_data_stores(reader)
+    _add_waf(reader)
+    _connect_internet(reader)
+    _connect_security_groups(reader)
+    reader.graph.groups = {group: frozenset(members) for group, members in sorted(reader.groups_of.items())}
+    return reader.graph
 
 
 def _quote(text: str) -> str:
@@ -549,10 +622,32 @@ def _above(edges: list[tuple[str, str]], rows: list[list[str]], source: str, tar
     return False
 
 
-def dot(graph: Graph) -> str:
-    """The graph as Graphviz DOT: one box per tier, top to bottom in the order requests cross them (internet,
-    edge, public subnets, app, data; the regional services beside them); requests and messages solid,
-    security-group edges dashed."""
+@dataclass
+class _Picture:
+    """What dot's writers share: the edges as drawn, where the rows fall, and what orders the rows."""
+
+    graph: Graph
+    drawn: list[_Drawn]
+    boxes: dict[str, list[str]]
+    used: set[str]
+    """The security-group boxes a drawn edge starts or ends at: the ones drawn."""
+    members: dict[str, list[str]]
+    tier_of: dict[str, str]
+    ranked: list[tuple[str, str]]
+    """The edges that order rows, tail to head."""
+    upward: set[_Drawn]
+    """The "every service" edges drawn from their target up, head at the target (see ``_plan``)."""
+    first: dict[str, list[str]]
+    later: dict[str, list[str]]
+    constraints: list[tuple[str, str]]
+    """What orders the rows, for the check that keeps each tier below the one above it."""
+    rows: list[list[str]] = field(default_factory=list)
+    """Nodes held on one row, as the tiers are written."""
+    same_row: set[frozenset[str]] = field(default_factory=set)
+
+
+def _plan(graph: Graph) -> _Picture:
+    """The edges as drawn and each tier's rows: what the DOT text is written from."""
     drawn = _drawn_edges(graph)
     boxes = _group_boxes(graph)
     used = ({d.from_group for d in drawn} | {d.to_group for d in drawn}) - {""}
@@ -568,7 +663,14 @@ def dot(graph: Graph) -> str:
     upward = {d for d in drawn if d.source == EVERY_SERVICE and d.target in first[tier_of[d.target]]}
     ranked = [(d.target, d.source) if d in upward else (d.source, d.target) for d in drawn if not d.both_ways]
     first, later = _rows(members, tier_of, ranked)
+    constraints = ranked + [
+        (d.source, d.target) for d in drawn if d.both_ways and tier_of[d.source] != tier_of[d.target]
+    ]
+    return _Picture(graph, drawn, boxes, used, members, tier_of, ranked, upward, first, later, constraints)
 
+
+def _header(graph: Graph, used: set[str]) -> list[str]:
+    """The digraph's opening: title and legend, default attributes, and the internet node."""
     legend = "solid: requests and messages    dashed: allowed by a security-group rule"
     if used:
         legend += "    dashed box: one security group's members"
@@ -576,8 +678,7 @@ def dot(graph: Graph) -> str:
         f"<<B>{escape(graph.stack)}</B>: generated by make diagram from its synthesized JSON"
         f'<BR ALIGN="LEFT"/><FONT POINT-SIZE="14">{legend}</FONT><BR ALIGN="LEFT"/>>'
     )
-    color = _quote(SECURITY_GROUP_COLOR)
-    lines = [
+    return [
         f"digraph {_quote(graph.stack)} {{",
         # Top to bottom, tiers as rows: the picture stays narrow enough to read where docs show it
         # (left to right it was five times wider than high). Curved splines, not ortho: graphviz places
@@ -589,98 +690,128 @@ def dot(graph: Graph) -> str:
         f'  edge [fontname={_quote(FONT)}, fontsize=12, color="#333333", fontcolor="#222222", arrowsize=0.8];',
         f'  internet [label={_html_label(graph.nodes["internet"])}, shape=ellipse, fillcolor="#fafafa"];',
     ]
-    same_row: set[frozenset[str]] = set()
-    # What orders the rows, for the check that keeps each tier below the one above it.
-    constraints = ranked + [
-        (d.source, d.target) for d in drawn if d.both_ways and tier_of[d.source] != tier_of[d.target]
+
+
+def _group_cluster(picture: _Picture, box: str, box_members: list[str]) -> list[str]:
+    """The members of one security group, in a dashed box of that group's colour, unlabelled."""
+    lines = [
+        f"    subgraph cluster_group_{box} {{",
+        f'      graph [label="", style="rounded,dashed", color={_quote(SECURITY_GROUP_COLOR)}, margin=8];',
     ]
-    rows: list[list[str]] = []
-    for tier, found in members.items():
-        if tier not in TIERS:
-            continue
-        label, fill = TIERS[tier]
-        # The tier's name is a plain-text node in its first row, left of the rest (or in a row of its own below
-        # it, see below), rather than the cluster's own label: edges are routed around nodes but drawn straight
-        # through cluster labels.
-        tops = first[tier]
-        same_row |= {frozenset((a, b)) for a in tops for b in tops}
-        lines.append(f"  subgraph cluster_{tier} {{")
-        lines.append(
-            f'    graph [label="", style="rounded,filled", fillcolor={_quote(fill)}, color="#999999", margin=12];'
-        )
-        lines.append(
-            f'    tier_{tier} [label={_quote(label)}, shape=plaintext, style="", fontsize=14, fontcolor="#333333"];'
-        )
-        boxed: set[str] = set()
-        for box, box_members in boxes.items():
-            if box in used and tier_of[box_members[0]] == tier:
-                # The members of one security group, in a dashed box of that group's colour, unlabelled.
-                lines.append(f"    subgraph cluster_group_{box} {{")
-                lines.append(f'      graph [label="", style="rounded,dashed", color={color}, margin=8];')
-                lines += [f"      {member} [label={_html_label(graph.nodes[member])}];" for member in box_members]
-                if not any(tail in box_members and head in box_members for tail, head in ranked):
-                    # One row: an edge to the box is tied to one member, which would leave the others loose.
-                    lines.append(f"      {{rank=same; {'; '.join(box_members)};}}")
-                    rows.append(box_members)
-                lines.append("    }")
-                boxed |= set(box_members)
-        for member in found:
-            if member == EVERY_SERVICE:
-                lines.append(
-                    f'    {member} [label=<<I>every service</I>>, shape=plaintext, style="", fontcolor={color}];'
-                )
-            elif member not in boxed:
-                lines.append(f"    {member} [label={_html_label(graph.nodes[member])}];")
-        if later[tier]:
-            # Rows entered from elsewhere below the first (a worker below the web services, a queue below the
-            # static site's bucket): the name goes between, where it does not widen the box.
-            rows.append(tops)
-            constraints += [(top, f"tier_{tier}") for top in tops]
-            constraints += [(f"tier_{tier}", member) for member in later[tier]]
-            if len(tops) > 1:
-                lines.append(f"    {{rank=same; {'; '.join(tops)};}}")
-            lines += [f"    {top} -> tier_{tier} [style=invis, weight=0];" for top in tops]
-            lines += [f"    tier_{tier} -> {member} [style=invis, weight=0];" for member in later[tier]]
-        else:
-            rows.append([f"tier_{tier}", *tops])
-            lines.append(f"    {{rank=same; tier_{tier}; {'; '.join(tops)};}}")
-            lines += [f"    tier_{tier} -> {top} [style=invis];" for top in tops]
-        lines.append("  }")
-    # Each tier below the one above it: a member of the upper tier that nothing places above the lower tier's
-    # first row gets an invisible edge to it, so edges that skip a tier push no tier beside another. (To a
-    # member of that row: one into the tier's name would pull the name away from the left.)
-    stacked = [tier for tier in ("edge", "public", "app", "data") if tier in members]
+    lines += [f"      {member} [label={_html_label(picture.graph.nodes[member])}];" for member in box_members]
+    if not any(tail in box_members and head in box_members for tail, head in picture.ranked):
+        # One row: an edge to the box is tied to one member, which would leave the others loose.
+        lines.append(f"      {{rank=same; {'; '.join(box_members)};}}")
+        picture.rows.append(box_members)
+    lines.append("    }")
+    return lines
+
+
+def _tier_rows(picture: _Picture, tier: str) -> list[str]:
+    """What puts the tier's name and its first row on their rows, and the later rows below them."""
+    tops, later = picture.first[tier], picture.later[tier]
+    if not later:
+        picture.rows.append([f"tier_{tier}", *tops])
+        return [
+            f"    {{rank=same; tier_{tier}; {'; '.join(tops)};}}",
+            *(f"    tier_{tier} -> {top} [style=invis];" for top in tops),
+        ]
+    # Rows entered from elsewhere below the first (a worker below the web services, a queue below the static
+    # site's bucket): the name goes between, where it does not widen the box.
+    picture.rows.append(tops)
+    picture.constraints += [(top, f"tier_{tier}") for top in tops]
+    picture.constraints += [(f"tier_{tier}", member) for member in later]
+    lines = [f"    {{rank=same; {'; '.join(tops)};}}"] if len(tops) > 1 else []
+    lines += [f"    {top} -> tier_{tier} [style=invis, weight=0];" for top in tops]
+    lines += [f"    tier_{tier} -> {member} [style=invis, weight=0];" for member in later]
+    return lines
+
+
+def _tier_cluster(picture: _Picture, tier: str, found: list[str]) -> list[str]:
+    """One tier's box: its name, its security groups' boxes, its other members, and their rows."""
+    label, fill = TIERS[tier]
+    # The tier's name is a plain-text node in its first row, left of the rest (or in a row of its own below it,
+    # see _tier_rows), rather than the cluster's own label: edges are routed around nodes but drawn straight
+    # through cluster labels.
+    tops = picture.first[tier]
+    picture.same_row |= {frozenset((a, b)) for a in tops for b in tops}
+    lines = [
+        f"  subgraph cluster_{tier} {{",
+        f'    graph [label="", style="rounded,filled", fillcolor={_quote(fill)}, color="#999999", margin=12];',
+        f'    tier_{tier} [label={_quote(label)}, shape=plaintext, style="", fontsize=14, fontcolor="#333333"];',
+    ]
+    boxed: set[str] = set()
+    for box, box_members in picture.boxes.items():
+        if box in picture.used and picture.tier_of[box_members[0]] == tier:
+            lines += _group_cluster(picture, box, box_members)
+            boxed |= set(box_members)
+    color = _quote(SECURITY_GROUP_COLOR)
+    for member in found:
+        if member == EVERY_SERVICE:
+            lines.append(f'    {member} [label=<<I>every service</I>>, shape=plaintext, style="", fontcolor={color}];')
+        elif member not in boxed:
+            lines.append(f"    {member} [label={_html_label(picture.graph.nodes[member])}];")
+    lines += _tier_rows(picture, tier)
+    lines.append("  }")
+    return lines
+
+
+def _stack_tiers(picture: _Picture) -> list[str]:
+    """The invisible edges that keep each tier below the one above it."""
+    # A member of the upper tier that nothing places above the lower tier's first row gets an invisible edge to
+    # it, so edges that skip a tier push no tier beside another. (To a member of that row: one into the tier's
+    # name would pull the name away from the left.)
+    lines: list[str] = []
+    stacked = [tier for tier in ("edge", "public", "app", "data") if tier in picture.members]
     for upper, lower in pairwise(stacked):
-        below = first[lower][0]
-        for member in [f"tier_{upper}", *members[upper]]:
-            if not _above(constraints, rows, member, below):
-                constraints.append((member, below))
+        below = picture.first[lower][0]
+        for member in [f"tier_{upper}", *picture.members[upper]]:
+            if not _above(picture.constraints, picture.rows, member, below):
+                picture.constraints.append((member, below))
                 lines.append(f"  {member} -> {below} [style=invis, weight=0];")
-    for edge in drawn:
-        # Two leading spaces: graphviz sets a label right beside its edge, which can touch its first letter.
-        attributes = [f"label={_quote('  ' + edge.label)}"]
-        if edge.security_group:
-            attributes += ["style=dashed", f"color={color}", f"fontcolor={color}"]
-        tail, head = edge.source, edge.target
-        if edge.both_ways:  # e.g. services calling each other: one edge with two heads
-            attributes.append("dir=both")
-            within_tier = tier_of[edge.source] == tier_of[edge.target]
-            if within_tier and frozenset((edge.source, edge.target)) not in same_row:
-                # Rows inside a tier follow its one-way edges only; an xlabel needs no row of its own.
-                attributes = [f"x{attributes[0]}", *attributes[1:], "constraint=false"]
-        if edge.from_tier:
-            attributes.append(f"ltail=cluster_{edge.from_tier}")
-        if edge in upward:
-            tail, head = edge.target, edge.source
-            attributes.append("dir=back")
-            if edge.to_group:
-                attributes.append(f"ltail=cluster_group_{edge.to_group}")
-        else:
-            if edge.from_group:
-                attributes.append(f"ltail=cluster_group_{edge.from_group}")
-            if edge.to_group:
-                attributes.append(f"lhead=cluster_group_{edge.to_group}")
-        lines.append(f"  {tail} -> {head} [{', '.join(attributes)}];")
+    return lines
+
+
+def _edge_line(picture: _Picture, edge: _Drawn) -> str:
+    """One drawn edge: security-group edges dashed, in the groups' colour."""
+    color = _quote(SECURITY_GROUP_COLOR)
+    # Two leading spaces: graphviz sets a label right beside its edge, which can touch its first letter.
+    attributes = [f"label={_quote('  ' + edge.label)}"]
+    if edge.security_group:
+        attributes += ["style=dashed", f"color={color}", f"fontcolor={color}"]
+    tail, head = edge.source, edge.target
+    if edge.both_ways:  # e.g. services calling each other: one edge with two heads
+        attributes.append("dir=both")
+        within_tier = picture.tier_of[edge.source] == picture.tier_of[edge.target]
+        if within_tier and frozenset((edge.source, edge.target)) not in picture.same_row:
+            # Rows inside a tier follow its one-way edges only; an xlabel needs no row of its own.
+            attributes = [f"x{attributes[0]}", *attributes[1:], "constraint=false"]
+    if edge.from_tier:
+        attributes.append(f"ltail=cluster_{edge.from_tier}")
+    if edge in picture.upward:
+        tail, head = edge.target, edge.source
+        attributes.append("dir=back")
+        if edge.to_group:
+            attributes.append(f"ltail=cluster_group_{edge.to_group}")
+    else:
+        if edge.from_group:
+            attributes.append(f"ltail=cluster_group_{edge.from_group}")
+        if edge.to_group:
+            attributes.append(f"lhead=cluster_group_{edge.to_group}")
+    return f"  {tail} -> {head} [{', '.join(attributes)}];"
+
+
+def dot(graph: Graph) -> str:
+    """The graph as Graphviz DOT: one box per tier, top to bottom in the order requests cross them (internet,
+    edge, public subnets, app, data; the regional services beside them); requests and messages solid,
+    security-group edges dashed."""
+    picture = _plan(graph)
+    lines = _header(graph, picture.used)
+    for tier, found in picture.members.items():
+        if tier in TIERS:
+            lines += _tier_cluster(picture, tier, found)
+    lines += _stack_tiers(picture)  # after every tier: it reads the rows and constraints they added
+    lines += [_edge_line(picture, edge) for edge in picture.drawn]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
