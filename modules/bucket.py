@@ -89,6 +89,24 @@ def private_bucket(
     bucket = S3Bucket(
         scope, construct_id, bucket_prefix=prefix, force_destroy=force_destroy, tags={"Name": prefix.rstrip("-")}
     )
+    _public_access_block(scope, construct_id, bucket)
+    ownership_controls = _ownership_controls(scope, construct_id, bucket, ownership)
+    _encryption(scope, construct_id, bucket, kms_key_arn)
+    _versioning(scope, construct_id, bucket)
+    _lifecycle(
+        scope,
+        construct_id,
+        bucket,
+        rule_id=lifecycle_rule_id,
+        expiry_days=expiry_days,
+        noncurrent_version_expiry_days=noncurrent_version_expiry_days,
+        abort_incomplete_upload_days=abort_incomplete_upload_days,
+    )
+    return PrivateBucket(bucket, ownership_controls)
+
+
+def _public_access_block(scope: Construct, construct_id: str, bucket: S3Bucket) -> None:
+    """Adds the public access block: no ACL or bucket policy can make the bucket public."""
     S3BucketPublicAccessBlock(
         scope,
         f"{construct_id}-public-access",
@@ -98,12 +116,22 @@ def private_bucket(
         ignore_public_acls=True,
         restrict_public_buckets=True,
     )
-    ownership_controls = S3BucketOwnershipControls(
+
+
+def _ownership_controls(
+    scope: Construct, construct_id: str, bucket: S3Bucket, ownership: Ownership
+) -> S3BucketOwnershipControls:
+    """Adds the ownership controls: ``ownership`` decides whether the bucket takes ACLs."""
+    return S3BucketOwnershipControls(
         scope,
         f"{construct_id}-ownership",
         bucket=bucket.id,
         rule=S3BucketOwnershipControlsRule(object_ownership=ownership),
     )
+
+
+def _encryption(scope: Construct, construct_id: str, bucket: S3Bucket, kms_key_arn: str | None) -> None:
+    """Adds default encryption: SSE-KMS under ``kms_key_arn`` with an S3 Bucket Key, SSE-S3 without one."""
     S3BucketServerSideEncryptionConfigurationA(
         scope,
         f"{construct_id}-encryption",
@@ -122,19 +150,36 @@ def private_bucket(
             )
         ],
     )
+
+
+def _versioning(scope: Construct, construct_id: str, bucket: S3Bucket) -> None:
+    """Adds versioning: a replaced or deleted object stays recoverable as a noncurrent version."""
     S3BucketVersioningA(
         scope,
         f"{construct_id}-versioning",
         bucket=bucket.id,
         versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
     )
+
+
+def _lifecycle(
+    scope: Construct,
+    construct_id: str,
+    bucket: S3Bucket,
+    *,
+    rule_id: str,
+    expiry_days: int | None,
+    noncurrent_version_expiry_days: int,
+    abort_incomplete_upload_days: int,
+) -> None:
+    """Adds the lifecycle rule ``rule_id``: expiry of objects (when set), noncurrent versions, unfinished uploads."""
     S3BucketLifecycleConfiguration(
         scope,
         f"{construct_id}-lifecycle",
         bucket=bucket.id,
         rule=[
             S3BucketLifecycleConfigurationRule(
-                id=lifecycle_rule_id,
+                id=rule_id,
                 status="Enabled",
                 filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                 expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expiry_days)]
@@ -153,7 +198,6 @@ def private_bucket(
             )
         ],
     )
-    return PrivateBucket(bucket, ownership_controls)
 
 
 def tls_only_policy(

@@ -134,17 +134,7 @@ class Frontend(Block):
         self._naming = naming
         self._name = naming.name("frontend", max_length=64)
 
-        self.bucket = private_bucket(
-            self,
-            "site",
-            project=naming.project,
-            environment=naming.environment,
-            role="frontend",
-            kms_key_arn=key.arn if key else None,
-            force_destroy=settings.force_destroy,
-            lifecycle_rule_id="expire-old-versions",
-            noncurrent_version_expiry_days=settings.noncurrent_version_expiry_days,
-        ).bucket
+        self.bucket = self._site_bucket(key)
         self.bucket_name = self.bucket.bucket
         self.bucket_arn = self.bucket.arn
         self.log_bucket = None
@@ -161,6 +151,24 @@ class Frontend(Block):
         self.distribution_arn = self.distribution.arn
         self.domain_name = self.distribution.domain_name
         self.hosted_zone_id = self.distribution.hosted_zone_id
+        self._site_policy()
+
+    def _site_bucket(self, key: PlatformKey | None) -> S3Bucket:
+        """Adds the private site bucket, encrypted with ``key`` when set, old versions expiring."""
+        return private_bucket(
+            self,
+            "site",
+            project=self._naming.project,
+            environment=self._naming.environment,
+            role="frontend",
+            kms_key_arn=key.arn if key else None,
+            force_destroy=self._settings.force_destroy,
+            lifecycle_rule_id="expire-old-versions",
+            noncurrent_version_expiry_days=self._settings.noncurrent_version_expiry_days,
+        ).bucket
+
+    def _site_policy(self) -> None:
+        """Adds the site bucket's TLS-only policy, which lets only this distribution read it (through the OAC)."""
         read = allow(
             ["s3:GetObject"],
             [f"{self.bucket.arn}/*"],

@@ -141,35 +141,15 @@ class Job(Block):
             self._schedule(settings.schedule)
 
     def _schedule(self, settings: JobScheduleConfig) -> None:
-        naming, cluster, key = self._naming, self._cluster, self._key
+        """Adds the schedule that starts the task, its role and, when asked for, its dead-letter queue."""
+        naming, key = self._naming, self._key
         partition = DataAwsPartition(self, "partition").partition
         account = DataAwsCallerIdentity(self, "account").account_id
         name = naming.name(self._name, max_length=SCHEDULE_NAME_MAX)
         if settings.dead_letter_queue:
-            self.dead_letter_queue = SqsQueue(
-                self,
-                "dead-letter-queue",
-                name=naming.name(f"{self._name}-dlq", max_length=QUEUE_NAME_MAX),
-                message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
-                kms_master_key_id=key.arn if key else None,
-                sqs_managed_sse_enabled=None if key else True,
-            )
-        role_name = naming.name(f"{self._name}-scheduler", max_length=IAM_ROLE_NAME_MAX)
-        self.scheduler_role = service_role(
-            self,
-            "scheduler-role",
-            name=role_name,
-            service=SCHEDULER,
-            condition={"StringEquals": {"aws:SourceAccount": account}},
-        )
+            self.dead_letter_queue = self._dead_letter_queue()
         schedule_arn = f"arn:{partition}:scheduler:{naming.region}:{account}:schedule/{SCHEDULE_GROUP}/{name}"
-        policy = IamRolePolicy(
-            self,
-            "scheduler-policy",
-            name=role_name,
-            role=self.scheduler_role.id,
-            policy=policy_document(self._scheduler_statements(partition, account, schedule_arn)),
-        )
+        self.scheduler_role, policy = self._scheduler_role(partition, account, schedule_arn)
         self.schedule = SchedulerSchedule(
             self,
             "schedule",
@@ -181,33 +161,68 @@ class Job(Block):
             flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
             state="DISABLED" if settings.paused else "ENABLED",
             kms_key_arn=key.arn if key else None,
-            target=SchedulerScheduleTarget(
-                arn=cluster.arn,
-                role_arn=self.scheduler_role.arn,
-                ecs_parameters=SchedulerScheduleTargetEcsParameters(
-                    task_definition_arn=self.task_definition.arn,
-                    task_count=1,
-                    launch_type="FARGATE",
-                    platform_version="LATEST",
-                    network_configuration=SchedulerScheduleTargetEcsParametersNetworkConfiguration(
-                        subnets=self.subnet_ids, security_groups=self.security_group_ids, assign_public_ip=False
-                    ),
-                    enable_ecs_managed_tags=True,
-                    propagate_tags="TASK_DEFINITION",
-                ),
-                retry_policy=SchedulerScheduleTargetRetryPolicy(
-                    maximum_retry_attempts=settings.retry_attempts,
-                    maximum_event_age_in_seconds=settings.max_event_age_minutes * 60,
-                ),
-                dead_letter_config=(
-                    SchedulerScheduleTargetDeadLetterConfig(arn=self.dead_letter_queue.arn)
-                    if self.dead_letter_queue
-                    else None
-                ),
-            ),
+            target=self._schedule_target(settings, self.scheduler_role),
             # A run must find its permissions: the scheduler's to start the task, ECS's to pull the
             # image and write the logs.
             depends_on=[policy, self.roles.execution_policy],
+        )
+
+    def _dead_letter_queue(self) -> SqsQueue:
+        """Adds the queue that keeps the events of runs EventBridge Scheduler could not start."""
+        key = self._key
+        return SqsQueue(
+            self,
+            "dead-letter-queue",
+            name=self._naming.name(f"{self._name}-dlq", max_length=QUEUE_NAME_MAX),
+            message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+            kms_master_key_id=key.arn if key else None,
+            sqs_managed_sse_enabled=None if key else True,
+        )
+
+    def _scheduler_role(self, partition: str, account: str, schedule_arn: str) -> tuple[IamRole, IamRolePolicy]:
+        """Adds the role only this account's EventBridge Scheduler may assume, and its policy."""
+        role_name = self._naming.name(f"{self._name}-scheduler", max_length=IAM_ROLE_NAME_MAX)
+        role = service_role(
+            self,
+            "scheduler-role",
+            name=role_name,
+            service=SCHEDULER,
+            condition={"StringEquals": {"aws:SourceAccount": account}},
+        )
+        policy = IamRolePolicy(
+            self,
+            "scheduler-policy",
+            name=role_name,
+            role=role.id,
+            policy=policy_document(self._scheduler_statements(partition, account, schedule_arn)),
+        )
+        return role, policy
+
+    def _schedule_target(self, settings: JobScheduleConfig, role: IamRole) -> SchedulerScheduleTarget:
+        """One Fargate task of the current revision, in the job's subnets, with retries and dead letters."""
+        return SchedulerScheduleTarget(
+            arn=self._cluster.arn,
+            role_arn=role.arn,
+            ecs_parameters=SchedulerScheduleTargetEcsParameters(
+                task_definition_arn=self.task_definition.arn,
+                task_count=1,
+                launch_type="FARGATE",
+                platform_version="LATEST",
+                network_configuration=SchedulerScheduleTargetEcsParametersNetworkConfiguration(
+                    subnets=self.subnet_ids, security_groups=self.security_group_ids, assign_public_ip=False
+                ),
+                enable_ecs_managed_tags=True,
+                propagate_tags="TASK_DEFINITION",
+            ),
+            retry_policy=SchedulerScheduleTargetRetryPolicy(
+                maximum_retry_attempts=settings.retry_attempts,
+                maximum_event_age_in_seconds=settings.max_event_age_minutes * 60,
+            ),
+            dead_letter_config=(
+                SchedulerScheduleTargetDeadLetterConfig(arn=self.dead_letter_queue.arn)
+                if self.dead_letter_queue
+                else None
+            ),
         )
 
     def _scheduler_statements(self, partition: str, account: str, schedule_arn: str) -> list[Statement]:
