@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import provider_import
@@ -22,7 +23,7 @@ if __name__ == "__main__" and (_toolchain_problem := provider_import.problem()) 
     print(f"error: {_toolchain_problem}", file=sys.stderr)
     sys.exit(2)
 
-from config import ConfigError, environment_files, example_files, load_environments
+from config import ConfigError, EnvironmentConfig, environment_files, example_files, load_environments
 from config.backends import S3BackendConfig
 from config.provider import AWS_PROVIDER_VERSIONS, BINDINGS_AWS_PROVIDER
 
@@ -32,6 +33,34 @@ FIRST_DEPLOY_ENV = "PLATFORM_FIRST_DEPLOY"
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = _parse_args(parser, argv)
+    try:
+        outdir, configs = _load(parser, args)
+    except (ConfigError, _InputError) as error:
+        print(f"config error:\n{error}", file=sys.stderr)
+        return 2
+    _warn(configs)
+    timings = _synthesize(configs, outdir, args)
+    _report(outdir, timings, len(configs))
+    return 0
+
+
+class _InputError(Exception):
+    """Command-line input that names nothing to synthesize or nowhere to write it; ``str()`` says why."""
+
+
+@dataclass(frozen=True)
+class _Timings:
+    """When synthesis started, each stack's build time and the time to write them all, in seconds."""
+
+    started: float
+    build_seconds: dict[str, float]
+    write_seconds: float
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line's options, their defaults (some from the environment) and their help."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--env", action="append", default=[], help="Only this environment (repeatable). Default: all.")
     parser.add_argument(
@@ -61,41 +90,49 @@ def main(argv: list[str] | None = None) -> int:
         help="Directory of <env>.toml files. Default: environments/ plus the examples/*/<env>.toml examples.",
     )
     parser.add_argument("--outdir", default=None, help="Output directory. Default: $CDKTF_OUTDIR or cdktf.out.")
+    return parser
+
+
+def _parse_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The parsed command line; exits with a usage error when a default taken from the environment is invalid."""
     args = parser.parse_args(argv)
     if args.backend not in ("configured", "local"):
         parser.error(f"{BACKEND_ENV} must be 'configured' or 'local', got {args.backend!r}")
     if args.aws_provider not in AWS_PROVIDER_VERSIONS:
         parser.error(f"{AWS_PROVIDER_ENV} must be one of {', '.join(AWS_PROVIDER_VERSIONS)}, got {args.aws_provider!r}")
+    return args
 
+
+def _load(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[Path, list[EnvironmentConfig]]:
+    """The output directory and the validated configs of the chosen environments, or ``_InputError``/``ConfigError``."""
     if args.environments is not None:
         problem = _environments_problem(args.environments)
         if problem:
-            print(f"config error:\n{problem}", file=sys.stderr)
-            return 2
+            raise _InputError(problem)
     files = environment_files(args.environments) if args.environments else environment_files() + example_files()
     if not files:
-        print("config error:\nno environment files (*.toml) to synthesize", file=sys.stderr)
-        return 2
+        raise _InputError("no environment files (*.toml) to synthesize")
     outdir = Path(args.outdir or os.environ.get("CDKTF_OUTDIR") or "cdktf.out")
     if not outdir.parent.is_dir():
-        print(f"config error:\n--outdir {outdir}: its parent directory {outdir.parent} does not exist", file=sys.stderr)
-        return 2
+        raise _InputError(f"--outdir {outdir}: its parent directory {outdir.parent} does not exist")
     if args.env:
         unknown = sorted(set(args.env) - {f.stem for f in files})
         if unknown:
             parser.error(f"unknown environment(s) {', '.join(unknown)}; have: {', '.join(f.stem for f in files)}")
         files = [f for f in files if f.stem in args.env]
-    try:
-        configs = load_environments(files)
-    except ConfigError as error:
-        print(f"config error:\n{error}", file=sys.stderr)
-        return 2
+    return outdir, load_environments(files)
 
+
+def _warn(configs: list[EnvironmentConfig]) -> None:
+    """Print the warnings of every S3 backend (accepted settings the user should move away from)."""
     for config in configs:
         if isinstance(config.backend, S3BackendConfig):
             for warning in config.backend.warnings:
                 print(f"warning: {config.stack_name}: {warning}", file=sys.stderr)
 
+
+def _synthesize(configs: list[EnvironmentConfig], outdir: Path, args: argparse.Namespace) -> _Timings:
+    """Build one stack per config and write them all into ``outdir``, replacing what it held."""
     # cdktf, jsii and the provider bindings load only now, once the input is known to be good: a
     # mistyped option or file answers in a fraction of a second. `stacks` imports `modules`, which
     # installs the partial provider import (provider_import.py) before anything touches the bindings.
@@ -120,14 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     app.synth()
     _swap_in(staging, outdir)
-    synth_seconds = time.perf_counter() - t0
+    return _Timings(started=started, build_seconds=build_seconds, write_seconds=time.perf_counter() - t0)
 
-    for stack, seconds in build_seconds.items():
+
+def _report(outdir: Path, timings: _Timings, stacks: int) -> None:
+    """Print per stack its resources and build time, then the totals."""
+    for stack, seconds in timings.build_seconds.items():
         print(f"{stack:<24} {_resource_count(outdir / 'stacks' / stack):>4} resources  built in {seconds:.2f}s")
     print(
-        f"synthesized {len(configs)} stack(s) into {outdir}/stacks in {time.perf_counter() - started:.2f}s (write {synth_seconds:.2f}s)"
+        f"synthesized {stacks} stack(s) into {outdir}/stacks in {time.perf_counter() - timings.started:.2f}s (write {timings.write_seconds:.2f}s)"
     )
-    return 0
 
 
 def _resource_count(stack_dir: Path) -> int:

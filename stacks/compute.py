@@ -49,6 +49,40 @@ def build_fargate(
         for name, settings in sorted(config.services.items())
         if settings.queue is not None
     }
+    repositories, services = _services(
+        stack,
+        config,
+        network,
+        security_groups,
+        load_balancer,
+        data,
+        cluster=cluster,
+        queues=queues,
+        naming=naming,
+        key=key,
+        first_deploy=first_deploy,
+    )
+    jobs = _jobs(stack, config, network, security_groups, cluster=cluster, services=services, naming=naming, key=key)
+    compute = Compute(cluster=cluster, services=services, queues=queues, jobs=jobs)
+    _outputs(stack, compute, repositories)
+    return compute
+
+
+def _services(
+    stack: TerraformStack,
+    config: EnvironmentConfig,
+    network: Network,
+    security_groups: SecurityGroups,
+    load_balancer: LoadBalancer,
+    data: DataTier,
+    *,
+    cluster: Cluster,
+    queues: dict[str, Queue],
+    naming: Naming,
+    key: PlatformKey | None,
+    first_deploy: bool,
+) -> tuple[dict[str, Repository], dict[str, Service]]:
+    """Per service, by name, its ECR repository and then its Fargate service."""
     repositories: dict[str, Repository] = {}
     services: dict[str, Service] = {}
     for name, settings in sorted(config.services.items()):
@@ -68,7 +102,22 @@ def build_fargate(
             queue=queues.get(name),
             first_deploy=first_deploy,
         )
-    jobs = {
+    return repositories, services
+
+
+def _jobs(
+    stack: TerraformStack,
+    config: EnvironmentConfig,
+    network: Network,
+    security_groups: SecurityGroups,
+    *,
+    cluster: Cluster,
+    services: dict[str, Service],
+    naming: Naming,
+    key: PlatformKey | None,
+) -> dict[str, Job]:
+    """Per job, by name, its task definition (and schedule), running its service's image."""
+    return {
         name: Job(
             stack,
             f"job-{name}",
@@ -83,24 +132,27 @@ def build_fargate(
         )
         for name, settings in sorted(config.jobs.items())
     }
+
+
+def _outputs(stack: TerraformStack, compute: Compute, repositories: dict[str, Repository]) -> None:
+    """The repositories' URLs, the cluster's and services' names, the queues' URLs and the jobs' run settings."""
     repository_outputs(stack, repositories)
-    TerraformOutput(stack, "ecs_cluster_name", value=cluster.name, description="ECS cluster name")
+    TerraformOutput(stack, "ecs_cluster_name", value=compute.cluster.name, description="ECS cluster name")
     TerraformOutput(
         stack,
         "ecs_service_names",
-        value={name: service.service_name for name, service in services.items()},
+        value={name: service.service_name for name, service in compute.services.items()},
         description="ECS service name per service",
     )
-    if queues:
+    if compute.queues:
         TerraformOutput(
             stack,
             "queue_urls",
-            value={name: queue.url for name, queue in queues.items()},
+            value={name: queue.url for name, queue in compute.queues.items()},
             description="SQS queue URL per worker (its dead-letter queue is <name>-dlq)",
         )
-    if jobs:
-        job_outputs(stack, jobs)
-    return Compute(cluster=cluster, services=services, queues=queues, jobs=jobs)
+    if compute.jobs:
+        job_outputs(stack, compute.jobs)
 
 
 def _with_queues(access: DataAccess, name: str, config: EnvironmentConfig, queues: dict[str, Queue]) -> DataAccess:

@@ -15,7 +15,18 @@ from constructs import Construct
 from config import EnvironmentConfig
 from config.backends import LocalBackendConfig
 from config.provider import BINDINGS_AWS_PROVIDER, AwsProviderVersion
-from modules import AwsProviders, Beanstalk, Cluster, Job, LoadBalancer, Queue, Service, state_backend
+from modules import (
+    AwsProviders,
+    Beanstalk,
+    Cluster,
+    Frontend,
+    Job,
+    LoadBalancer,
+    Network,
+    Queue,
+    Service,
+    state_backend,
+)
 from modules.block import Block, Naming
 
 from .beanstalk import build_beanstalk
@@ -69,9 +80,25 @@ class PlatformStack(TerraformStack):
         self.services: dict[str, Service] = {}
         self.jobs: dict[str, Job] = {}
         self.queues: dict[str, Queue] = {}
-        entry: Beanstalk | LoadBalancer
+        entry, load_balancer_arn, api_origin = self._compute(
+            config, network, naming=naming, certificate_arn=certificate_arn, first_deploy=first_deploy
+        )
+        self.web_acls = build_web_acls(self, config, naming=naming, key=self.key, load_balancer_arn=load_balancer_arn)
+        self.frontend = self._frontend(config, naming=naming, entry=entry, api_origin=api_origin)
+        self.monitoring = build_monitoring(self, config, self._watched(), naming=naming)
+
+    def _compute(
+        self,
+        config: EnvironmentConfig,
+        network: Network,
+        *,
+        naming: Naming,
+        certificate_arn: str | None,
+        first_deploy: bool,
+    ) -> tuple[Beanstalk | LoadBalancer, str, str]:
+        """Beanstalk or the Fargate cluster and services; returns the API's entry, its load balancer's ARN and DNS name."""
         if self.load_balancer is None:  # compute.kind = "beanstalk": it brings its own load balancer
-            self.beanstalk = entry = build_beanstalk(
+            self.beanstalk = build_beanstalk(
                 self,
                 config,
                 network,
@@ -81,30 +108,32 @@ class PlatformStack(TerraformStack):
                 key=self.key,
                 certificate_arn=certificate_arn,
             )
-            load_balancer_arn, api_origin = self.beanstalk.load_balancer_arn, self.beanstalk.cname
-        else:
-            entry = self.load_balancer
-            compute = build_fargate(
-                self,
-                config,
-                network,
-                self.security_groups,
-                self.load_balancer,
-                self.data,
-                naming=naming,
-                key=self.key,
-                first_deploy=first_deploy,
-            )
-            self.cluster, self.services = compute.cluster, compute.services
-            self.queues, self.jobs = compute.queues, compute.jobs
-            load_balancer_arn, api_origin = self.load_balancer.alb.arn, self.load_balancer.dns_name
-        self.web_acls = build_web_acls(self, config, naming=naming, key=self.key, load_balancer_arn=load_balancer_arn)
+            return self.beanstalk, self.beanstalk.load_balancer_arn, self.beanstalk.cname
+        compute = build_fargate(
+            self,
+            config,
+            network,
+            self.security_groups,
+            self.load_balancer,
+            self.data,
+            naming=naming,
+            key=self.key,
+            first_deploy=first_deploy,
+        )
+        self.cluster, self.services = compute.cluster, compute.services
+        self.queues, self.jobs = compute.queues, compute.jobs
+        return self.load_balancer, self.load_balancer.alb.arn, self.load_balancer.dns_name
+
+    def _frontend(
+        self, config: EnvironmentConfig, *, naming: Naming, entry: Beanstalk | LoadBalancer, api_origin: str
+    ) -> Frontend | None:
+        """The distribution (its API origin by the API's record when there is a domain) and the site's records."""
         # check_frontend_origin: with [alb]'s certificate, frontend.api_origin_domain names the origin.
         api_https = config.alb.certificate_arn is not None
         if self.domain is not None:
             # CloudFront reaches the load balancer by the API's record, a name on its certificate.
             api_origin, api_https = route_api(self, self.domain, entry.alias_target()), True
-        self.frontend = build_frontend(
+        frontend = build_frontend(
             self,
             config,
             naming=naming,
@@ -114,9 +143,13 @@ class PlatformStack(TerraformStack):
             load_balancer_https=api_https,
             site_domain=self.domain.site if self.domain else None,
         )
-        if self.domain is not None and self.frontend is not None:
-            route_site(self, self.domain, self.frontend)
-        watched: list[Block] = [
+        if self.domain is not None and frontend is not None:
+            route_site(self, self.domain, frontend)
+        return frontend
+
+    def _watched(self) -> list[Block]:
+        """The blocks whose alarms the monitoring creates, in this order."""
+        return [
             block
             for block in (
                 self.data.database,
@@ -129,4 +162,3 @@ class PlatformStack(TerraformStack):
             )
             if block is not None
         ]
-        self.monitoring = build_monitoring(self, config, watched, naming=naming)
