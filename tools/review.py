@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -274,8 +275,11 @@ def main(argv: list[str] | None = None) -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="review-"))
     try:
-        before = synthesize_ref(args.base, scratch)
-        after = synthesize(ROOT, scratch / "head.out")
+        # The two synths are separate processes (each tree runs its own code): run them side by side.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            base = pool.submit(synthesize_ref, args.base, scratch)
+            head = pool.submit(synthesize, ROOT, scratch / "head.out")
+            before, after = base.result(), head.result()
         diffs = [
             diff_documents(stack, before.get(stack), after.get(stack)) for stack in sorted(set(before) | set(after))
         ]
