@@ -241,15 +241,7 @@ class Frontend(Block):
     ) -> CloudfrontDistribution:
         """The distribution: the bucket behind redirect-to-HTTPS and optimized caching, ``/api/*`` to
         ``api_domain`` when set, security headers on every behaviour."""
-        access_control = CloudfrontOriginAccessControl(
-            self,
-            "oac",
-            name=self._name,
-            description=f"{self._name}: CloudFront signs every request to the bucket (SigV4)",
-            origin_access_control_origin_type="s3",
-            signing_behavior="always",
-            signing_protocol="sigv4",
-        )
+        access_control = self._origin_access_control()
         headers = self._security_headers()
         functions = self._viewer_request()
         return CloudfrontDistribution(
@@ -264,16 +256,7 @@ class Frontend(Block):
             aliases=self._aliases or None,
             web_acl_id=web_acl_arn,
             origin=self._origins(access_control, api_domain, https=api_https),
-            default_cache_behavior=CloudfrontDistributionDefaultCacheBehavior(
-                target_origin_id=S3_ORIGIN,
-                viewer_protocol_policy="redirect-to-https",
-                allowed_methods=["GET", "HEAD", "OPTIONS"],
-                cached_methods=["GET", "HEAD"],
-                cache_policy_id=CACHING_OPTIMIZED,
-                response_headers_policy_id=headers.id,
-                compress=True,
-                function_association=functions or None,
-            ),
+            default_cache_behavior=self._bucket_behaviour(headers, functions),
             ordered_cache_behavior=[self._api_behaviour(headers)] if api_domain is not None else None,
             viewer_certificate=self._viewer_certificate(),
             restrictions=CloudfrontDistributionRestrictions(
@@ -282,6 +265,35 @@ class Frontend(Block):
             logging_config=logging_config,
             depends_on=wait_for or None,
             tags={"Name": self._name},
+        )
+
+    def _origin_access_control(self) -> CloudfrontOriginAccessControl:
+        """Adds the Origin Access Control through which CloudFront signs every request to the bucket."""
+        return CloudfrontOriginAccessControl(
+            self,
+            "oac",
+            name=self._name,
+            description=f"{self._name}: CloudFront signs every request to the bucket (SigV4)",
+            origin_access_control_origin_type="s3",
+            signing_behavior="always",
+            signing_protocol="sigv4",
+        )
+
+    @staticmethod
+    def _bucket_behaviour(
+        headers: CloudfrontResponseHeadersPolicy,
+        functions: list[CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation],
+    ) -> CloudfrontDistributionDefaultCacheBehavior:
+        """The bucket's behaviour: redirect to HTTPS, optimized caching, reads only, the viewer-request ``functions``."""
+        return CloudfrontDistributionDefaultCacheBehavior(
+            target_origin_id=S3_ORIGIN,
+            viewer_protocol_policy="redirect-to-https",
+            allowed_methods=["GET", "HEAD", "OPTIONS"],
+            cached_methods=["GET", "HEAD"],
+            cache_policy_id=CACHING_OPTIMIZED,
+            response_headers_policy_id=headers.id,
+            compress=True,
+            function_association=functions or None,
         )
 
     def _security_headers(self) -> CloudfrontResponseHeadersPolicy:

@@ -96,27 +96,41 @@ class Job(Block):
     ) -> None:
         super().__init__(scope, construct_id)
         self._name, self._naming, self._cluster, self._key = name, naming, cluster, key
-        task = service.settings.task
         self.family, self.container_name = naming.name(name), name
         self.subnet_ids = list(network.private_app_subnet_ids)
         self.security_group_ids = [security_groups.app_sg_id]
+        self.log_group = self._log_group(service)
+        self.roles = self._task_roles(service)
+        self.task_definition = self._task_definition(settings, service)
+        self.schedule = self.scheduler_role = self.dead_letter_queue = None
+        if settings.schedule is not None:
+            self._schedule(settings.schedule)
 
-        self.log_group = CloudwatchLogGroup(
+    def _log_group(self, service: Service) -> CloudwatchLogGroup:
+        """Adds the log group ``/ecs/<family>``, encrypted like the service's and kept as long."""
+        return CloudwatchLogGroup(
             self,
             "logs",
             name=f"/ecs/{self.family}",
-            retention_in_days=task.log_retention_days,
-            kms_key_id=cluster.log_kms_key_arn,
+            retention_in_days=service.settings.task.log_retention_days,
+            kms_key_id=self._cluster.log_kms_key_arn,
         )
-        self.roles = task_roles(
+
+    def _task_roles(self, service: Service) -> TaskRoles:
+        """Adds the job's execution and task roles, allowed exactly what the service's are."""
+        return task_roles(
             self,
-            naming=naming,
-            name=name,
+            naming=self._naming,
+            name=self._name,
             repository_arn=service.repository_arn,
             log_group_arn=self.log_group.arn,
             secrets=service.secrets,
             data_access=service.data_access,
         )
+
+    def _task_definition(self, settings: JobConfig, service: Service) -> EcsTaskDefinition:
+        """Adds the task definition: the service's image (or its ``image_tag``) running the job's command."""
+        name, task = self._name, service.settings.task
         container = container_definition(
             name=name,
             image=f"{service.repository_url}:{settings.image_tag}" if settings.image_tag else service.image,
@@ -124,10 +138,10 @@ class Job(Block):
             readonly_root_filesystem=task.readonly_root_filesystem,
             environment=service.environment,
             secrets=service.secrets,
-            logs=log_options(log_group_name=self.log_group.name, region=naming.region, stream_prefix=name),
+            logs=log_options(log_group_name=self.log_group.name, region=self._naming.region, stream_prefix=name),
             command=settings.command,
         )
-        self.task_definition = fargate_task_definition(
+        return fargate_task_definition(
             self,
             family=self.family,
             cpu=settings.cpu,
@@ -136,9 +150,6 @@ class Job(Block):
             roles=self.roles,
             container=container,
         )
-        self.schedule = self.scheduler_role = self.dead_letter_queue = None
-        if settings.schedule is not None:
-            self._schedule(settings.schedule)
 
     def _schedule(self, settings: JobScheduleConfig) -> None:
         """Adds the schedule that starts the task, its role and, when asked for, its dead-letter queue."""

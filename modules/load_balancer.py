@@ -166,32 +166,12 @@ class LoadBalancer(Block):
         ``certificate_arn``: the certificate ``[domain]`` issues, served like ``settings.certificate_arn``
         (the load refuses both at once)."""
         super().__init__(scope, construct_id)
-        if security_groups.alb_sg_id is None:
-            raise ValueError("security_groups has no ALB group: build it with the load balancer's settings")
-        unrouted = sorted(name for name, service in services.items() if service.kind != "web")
-        if unrouted:
-            raise ValueError(f"only web services are routed by the load balancer, not {', '.join(unrouted)}")
+        alb_sg_id = self._checked(security_groups, services)
         self._settings = settings
         self._certificate_arn = certificate_arn or settings.certificate_arn
         self._naming = naming
         self._vpc_id = network.vpc_id
-        name = naming.name("alb", max_length=ALB_NAME_MAX)
-        access_logs, depends_on = self._access_logs()
-        self.alb = Lb(
-            self,
-            "alb",
-            name=name,
-            load_balancer_type="application",
-            internal=settings.internal,
-            subnets=list(network.private_app_subnet_ids if settings.internal else network.public_subnet_ids),
-            security_groups=[security_groups.alb_sg_id],
-            drop_invalid_header_fields=True,
-            enable_deletion_protection=settings.deletion_protection,
-            idle_timeout=settings.idle_timeout_seconds,
-            access_logs=access_logs,
-            depends_on=depends_on,
-            tags={"Name": name},
-        )
+        self.alb = self._alb(network, alb_sg_id)
         self.dns_name = self.alb.dns_name
         self.zone_id = self.alb.zone_id
         self.arn_suffix = self.alb.arn_suffix
@@ -199,7 +179,42 @@ class LoadBalancer(Block):
         self.services = {
             name: self._route(name, service, priorities[name]) for name, service in sorted(services.items())
         }
-        for name, others in (moved_first or {}).items():
+        self._order_rules(moved_first or {})
+
+    @staticmethod
+    def _checked(security_groups: SecurityGroups, services: Mapping[str, ServiceConfig]) -> str:
+        """Refuses security groups without an ALB group and services that are not web; the ALB group's ID."""
+        if security_groups.alb_sg_id is None:
+            raise ValueError("security_groups has no ALB group: build it with the load balancer's settings")
+        unrouted = sorted(name for name, service in services.items() if service.kind != "web")
+        if unrouted:
+            raise ValueError(f"only web services are routed by the load balancer, not {', '.join(unrouted)}")
+        return security_groups.alb_sg_id
+
+    def _alb(self, network: Network, security_group_id: str) -> Lb:
+        """Adds the ALB in its subnets, after its access-log bucket and that bucket's policy when logs are on."""
+        settings = self._settings
+        name = self._naming.name("alb", max_length=ALB_NAME_MAX)
+        access_logs, depends_on = self._access_logs()
+        return Lb(
+            self,
+            "alb",
+            name=name,
+            load_balancer_type="application",
+            internal=settings.internal,
+            subnets=list(network.private_app_subnet_ids if settings.internal else network.public_subnet_ids),
+            security_groups=[security_group_id],
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=settings.deletion_protection,
+            idle_timeout=settings.idle_timeout_seconds,
+            access_logs=access_logs,
+            depends_on=depends_on,
+            tags={"Name": name},
+        )
+
+    def _order_rules(self, moved_first: Mapping[str, Sequence[str]]) -> None:
+        """Makes each service's rule depend on the rules that must leave its priority before it takes it."""
+        for name, others in moved_first.items():
             if others:
                 rules = [self.services[other].listener_rule for other in others]
                 self.services[name].listener_rule.depends_on = [
