@@ -141,7 +141,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     worker synthesizes the environments for all of them instead of every worker its own copy; every
     other test runs with its module's, so a module-scoped fixture (a synthesized construct) is built once.
     Longest work first: the Makefile passes --no-loadscope-reorder, so xdist hands the groups out in this
-    order (groups holding a slow test, then the environments', then the rest, each in file order)."""
+    order (the environments' group and every group holding a slow test, then the rest, in file order)."""
     groups = []
     for item in items:
         group = item.nodeid.split("::", 1)[0]
@@ -150,10 +150,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             group = "stacks"
         item.add_marker(pytest.mark.xdist_group(group))
         groups.append(group)
-    slow = {group for item, group in zip(items, groups, strict=True) if item.get_closest_marker("slow")}
-    ranked = sorted(
-        zip(items, groups, strict=True), key=lambda pair: 0 if pair[1] in slow else 1 if pair[1] == "stacks" else 2
-    )
+    first = {"stacks"} | {group for item, group in zip(items, groups, strict=True) if item.get_closest_marker("slow")}
+    ranked = sorted(zip(items, groups, strict=True), key=lambda pair: pair[1] not in first)
     items[:] = [item for item, _ in ranked]
 
 
