@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import Fn, Precondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import DataAwsSecretsmanagerRandomPassword
 from cdktf_cdktf_provider_aws.elasticache_replication_group import (
@@ -140,17 +140,10 @@ class Cache(Block):
     def _replication_group(
         self, subnet_group_name: str, security_group_id: str, slow_log_name: str, credentials: dict[str, Any]
     ) -> ElasticacheReplicationGroup:
+        """The replication group itself: encrypted in transit and at rest, signing clients in with ``credentials``."""
         settings, group_id = self._settings, self.group_id
         snapshots = settings.snapshot_retention_days > 0
-        instance_type = settings.node_type.removeprefix("cache.")  # cache.t4g.micro runs on t4g.micro
-        node_type_offered = offered(
-            instance_type_offerings(self, "offered-types", [instance_type]),
-            instance_type,
-            naming=self._naming,
-            setting="cache.node_type",
-            value=settings.node_type,
-            where=f"ElastiCache's node types by region: {SUPPORTED_NODE_TYPES_BY_REGION}",
-        )
+        node_type_offered = self._node_type_offered()
         return ElasticacheReplicationGroup(
             self,
             "replication-group",
@@ -182,20 +175,38 @@ class Cache(Block):
             apply_immediately=settings.apply_immediately,
             maintenance_window=settings.maintenance_window,
             auto_minor_version_upgrade="true" if settings.auto_minor_version_upgrade else "false",
-            log_delivery_configuration=[
-                ElasticacheReplicationGroupLogDeliveryConfiguration(
-                    destination=slow_log_name,
-                    destination_type="cloudwatch-logs",
-                    log_format="json",
-                    log_type="slow-log",
-                )
-            ],
+            log_delivery_configuration=self._log_delivery(slow_log_name),
             lifecycle=TerraformResourceLifecycle(
                 precondition=[node_type_offered],
                 ignore_changes=["final_snapshot_identifier"] if snapshots else None,
             ),
             **credentials,
         )
+
+    def _node_type_offered(self) -> Precondition:
+        """A precondition that the region offers the EC2 instance type the node type runs on (looked up at plan)."""
+        node_type = self._settings.node_type
+        instance_type = node_type.removeprefix("cache.")  # cache.t4g.micro runs on t4g.micro
+        return offered(
+            instance_type_offerings(self, "offered-types", [instance_type]),
+            instance_type,
+            naming=self._naming,
+            setting="cache.node_type",
+            value=node_type,
+            where=f"ElastiCache's node types by region: {SUPPORTED_NODE_TYPES_BY_REGION}",
+        )
+
+    @staticmethod
+    def _log_delivery(slow_log_name: str) -> list[ElasticacheReplicationGroupLogDeliveryConfiguration]:
+        """The slow log, as JSON, delivered to the CloudWatch log group ``slow_log_name``."""
+        return [
+            ElasticacheReplicationGroupLogDeliveryConfiguration(
+                destination=slow_log_name,
+                destination_type="cloudwatch-logs",
+                log_format="json",
+                log_type="slow-log",
+            )
+        ]
 
     def alarms(self, policy: AlarmPolicy) -> list[Alarm]:
         """Engine CPU, memory and evictions of every node (the group's clusters ``<id>-001``, ...)."""

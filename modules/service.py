@@ -442,17 +442,11 @@ class Service(Block):
         return log_options(log_group_name=self.log_group.name, region=self._naming.region, stream_prefix=stream_prefix)
 
     def _service(self, network: Network, security_groups: SecurityGroups) -> None:
+        """The ECS service running the task definition, behind its target group if it is a web service."""
         settings, cluster, deployment = self.settings, self._cluster, self.settings.deployment
         load_balancer, grace_period, rule = None, None, []
         if self._target is not None:
-            assert settings.container_port is not None  # config/service.py: a web service has a container_port
-            load_balancer = [
-                EcsServiceLoadBalancer(
-                    target_group_arn=self._target.target_group.arn,
-                    container_name=self._name,
-                    container_port=settings.container_port,
-                )
-            ]
+            load_balancer = [self._target_group_attachment(self._target)]
             grace_period = deployment.health_check_grace_period_seconds
             rule = [self._target.listener_rule]
         self.service = EcsService(
@@ -462,15 +456,8 @@ class Service(Block):
             cluster=cluster.arn,
             task_definition=self.task_definition.arn,
             desired_count=0 if self._first_deploy else settings.scaling.desired_count,
-            capacity_provider_strategy=[
-                EcsServiceCapacityProviderStrategy(capacity_provider=provider, base=share.base, weight=share.weight)
-                for provider, share in sorted(cluster.strategy.items())
-            ],
-            network_configuration=EcsServiceNetworkConfiguration(
-                subnets=list(network.private_app_subnet_ids),
-                security_groups=[self._security_group(security_groups)],
-                assign_public_ip=False,
-            ),
+            capacity_provider_strategy=self._capacity_provider_strategy(),
+            network_configuration=self._network_configuration(network, security_groups),
             load_balancer=load_balancer,
             # A grace period for load-balancer health checks: only a web service has them.
             health_check_grace_period_seconds=grace_period,
@@ -496,6 +483,32 @@ class Service(Block):
             ],
         )
         self.service_name = self.service.name
+
+    def _target_group_attachment(self, target: ServiceTarget) -> EcsServiceLoadBalancer:
+        """The web service's container port, registered in ``target``'s target group."""
+        assert self.settings.container_port is not None  # config/service.py: a web service has a container_port
+        return EcsServiceLoadBalancer(
+            target_group_arn=target.target_group.arn,
+            container_name=self._name,
+            container_port=self.settings.container_port,
+        )
+
+    def _capacity_provider_strategy(self) -> list[EcsServiceCapacityProviderStrategy]:
+        """The cluster's capacity provider shares (base and weight), in provider-name order."""
+        return [
+            EcsServiceCapacityProviderStrategy(capacity_provider=provider, base=share.base, weight=share.weight)
+            for provider, share in sorted(self._cluster.strategy.items())
+        ]
+
+    def _network_configuration(
+        self, network: Network, security_groups: SecurityGroups
+    ) -> EcsServiceNetworkConfiguration:
+        """Tasks in the private-app subnets, without public IPs, in the security group of the service's kind."""
+        return EcsServiceNetworkConfiguration(
+            subnets=list(network.private_app_subnet_ids),
+            security_groups=[self._security_group(security_groups)],
+            assign_public_ip=False,
+        )
 
     def _security_group(self, security_groups: SecurityGroups) -> str:
         attribute = {"web": "app_sg_id", "backend": "backend_sg_id", "worker": "worker_sg_id"}[self.settings.kind]
