@@ -385,23 +385,7 @@ def _egress_without_nat(
         ]
     if not services:
         return []
-    wanted = dict(NAT_FREE_ENDPOINTS)
-    for name, service in services.items():
-        if service.queue is not None:
-            wanted.setdefault("sqs", f"poll (and send to) the queue of {name}")
-        references = service.task.secrets.values()
-        access = service.data_access
-        if (
-            any(":secretsmanager:" in arn for arn in references)
-            or (access.uses_database and database is not None and not database.iam_auth)
-            or (access.uses_cache and cache is not None and cache.auth == "token")
-        ):
-            wanted.setdefault("secretsmanager", f"read the secrets of {name}")
-        if any(":ssm:" in arn for arn in references):
-            wanted.setdefault("ssm", f"read the parameters of {name}")
-        if compute.exec.on_for(service.task):
-            wanted.setdefault("ssmmessages", f"open ECS Exec sessions into {name}")
-            wanted.setdefault("kms", f"encrypt the ECS Exec sessions into {name}")
+    wanted = _endpoints_wanted(compute, services, database, cache)
     endpoints = network.endpoints
     missing = [endpoint for endpoint in wanted if endpoint not in endpoints.interface]
     problems: Problems = []
@@ -425,6 +409,33 @@ def _egress_without_nat(
             )
         )
     return problems
+
+
+def _endpoints_wanted(
+    compute: ComputeConfig,
+    services: dict[str, ServiceConfig],
+    database: DatabaseConfig | None,
+    cache: CacheConfig | None,
+) -> dict[str, str]:
+    """The interface endpoints the services' tasks need without NAT, each with the first need for it."""
+    wanted = dict(NAT_FREE_ENDPOINTS)
+    for name, service in services.items():
+        if service.queue is not None:
+            wanted.setdefault("sqs", f"poll (and send to) the queue of {name}")
+        references = service.task.secrets.values()
+        access = service.data_access
+        if (
+            any(":secretsmanager:" in arn for arn in references)
+            or (access.uses_database and database is not None and not database.iam_auth)
+            or (access.uses_cache and cache is not None and cache.auth == "token")
+        ):
+            wanted.setdefault("secretsmanager", f"read the secrets of {name}")
+        if any(":ssm:" in arn for arn in references):
+            wanted.setdefault("ssm", f"read the parameters of {name}")
+        if compute.exec.on_for(service.task):
+            wanted.setdefault("ssmmessages", f"open ECS Exec sessions into {name}")
+            wanted.setdefault("kms", f"encrypt the ECS Exec sessions into {name}")
+    return wanted
 
 
 def _api_origin_reachable(frontend: FrontendConfig, alb: AlbConfig, compute: ComputeConfig) -> Problems:
