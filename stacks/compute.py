@@ -49,40 +49,6 @@ def build_fargate(
         for name, settings in sorted(config.services.items())
         if settings.queue is not None
     }
-    repositories, services = _services(
-        stack,
-        config,
-        network,
-        security_groups,
-        load_balancer,
-        data,
-        cluster=cluster,
-        queues=queues,
-        naming=naming,
-        key=key,
-        first_deploy=first_deploy,
-    )
-    jobs = _jobs(stack, config, network, security_groups, cluster=cluster, services=services, naming=naming, key=key)
-    compute = Compute(cluster=cluster, services=services, queues=queues, jobs=jobs)
-    _outputs(stack, compute, repositories)
-    return compute
-
-
-def _services(
-    stack: TerraformStack,
-    config: EnvironmentConfig,
-    network: Network,
-    security_groups: SecurityGroups,
-    load_balancer: LoadBalancer,
-    data: DataTier,
-    *,
-    cluster: Cluster,
-    queues: dict[str, Queue],
-    naming: Naming,
-    key: PlatformKey | None,
-    first_deploy: bool,
-) -> tuple[dict[str, Repository], dict[str, Service]]:
-    """Per service, by name, its ECR repository and then its Fargate service."""
     repositories: dict[str, Repository] = {}
     services: dict[str, Service] = {}
     for name, settings in sorted(config.services.items()):
@@ -102,7 +68,10 @@ def _services(
             queue=queues.get(name),
             first_deploy=first_deploy,
         )
-    return repositories, services
+    jobs = _jobs(stack, config, network, security_groups, cluster=cluster, services=services, naming=naming, key=key)
+    compute = Compute(cluster=cluster, services=services, queues=queues, jobs=jobs)
+    _outputs(stack, compute, repositories)
+    return compute
 
 
 def _jobs(
