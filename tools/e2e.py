@@ -609,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
             with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
                 runs = sorted(pool.map(one, ordered), key=lambda r: r.stack)
             refused = Counter(f"{e['operation'] or e['path']} {e['status']}" for e in emulator.errors())
+            replayed = Counter(e["operation"] or e["path"] for e in emulator.replays())
     except EmulatorUnavailableError as error:
         print(f"e2e: {error}", file=sys.stderr)
         return 1
@@ -619,6 +620,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"!! {problem}")
     if problems and refused:
         print("emulator refused: " + ", ".join(f"{k} x{n}" for k, n in refused.most_common(12)))
+    # Answers the provider's client lost on loopback and got again on its retry (emulator_server.ErrorLog).
+    print(
+        f"e2e: {replayed.total()} answer(s) replayed to a retry: "
+        + (", ".join(f"{k} x{n}" for k, n in replayed.most_common()) or "none")
+    )
     failed = bool(problems)
     print(f"e2e: {'FAILED' if failed else 'passed'}: {len(runs)} stack(s) in {time.perf_counter() - started:.0f}s")
     if not args.keep and not failed:

@@ -120,9 +120,16 @@ class Emulator:
         clean = {k: v for k, v in base.items() if not k.startswith("AWS_")}
         return {**clean, "AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": region, "AWS_EC2_METADATA_DISABLED": "true"}
 
+    def _log(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.error_log.read_text().splitlines() if line.strip()]
+
     def errors(self) -> list[dict[str, Any]]:
         """Every failed request so far (method, path, operation, status, response head)."""
-        return [json.loads(line) for line in self.error_log.read_text().splitlines() if line.strip()]
+        return [record for record in self._log() if not record.get("replayed")]
+
+    def replays(self) -> list[dict[str, Any]]:
+        """Every answer the server sent again because the client lost it (emulator_server.ErrorLog)."""
+        return [record for record in self._log() if record.get("replayed")]
 
     def create_fixtures(self, document: Mapping[str, Any]) -> dict[str, str]:
         """Create in the emulator what the stack expects to exist already: one self-signed certificate

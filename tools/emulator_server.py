@@ -10,7 +10,8 @@ API: gaps are listed in ``emulator-gaps.toml`` and left alone. Every patch is na
 disagree (``PATCHES`` below is what it compares against).
 
 The error log has one JSON line per response with status >= 400: method, path, the API operation
-(from ``X-Amz-Target`` or the query ``Action``), status, and the first bytes of the response.
+(from ``X-Amz-Target`` or the query ``Action``), status, and the first bytes of the response; and one
+line, marked ``"replayed": true``, per answer sent again because the client lost it (``ErrorLog``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import argparse
 import io
 import json
 import random
+import re
 import string
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -430,44 +433,76 @@ def _operation(environ: dict[str, Any], body: bytes) -> str:
 
 
 SERIALIZE = "serialize-requests"
-"""The name of the one patch that is not a function below: ``ErrorLog`` serves one request at a time."""
+"""The name of the patch that is not a function below: ``ErrorLog`` serves one request at a time."""
+REPLAY = "replay-lost-responses"
+"""``ErrorLog`` answers a retry of an invocation it already answered with that answer."""
+ONE_WRITE = "one-write-responses"
+"""``OneWriteHandler`` sends a response's head and body in one write."""
+REPLAYS_KEPT = 4096
+"""Answers kept for replay: a retry follows its lost attempt within a second, far fewer requests apart."""
+
+
+def _attempt(header: str) -> int:
+    """The attempt number in an ``amz-sdk-request`` header (``attempt=2; max=2``); 1 when absent."""
+    match = re.search(r"attempt=(\d+)", header)
+    return int(match.group(1)) if match else 1
 
 
 class ErrorLog:
-    """WSGI middleware: serve one request at a time, and record every failed one (status >= 400) as
-    one JSON line.
+    """WSGI middleware: serve one request at a time, replay answers a client lost, and record every
+    failed request (status >= 400) as one JSON line.
 
     One at a time: moto's backends are not safe under its own threaded server. For example
     moto/ec2/models/security_groups.py rebuilds ``group.ingress_rules`` by read-modify-write, so two
     concurrent rule changes on one group lose one of them (a rule Terraform created vanishes, and
-    its delete fails with InvalidPermission.NotFound). Terraform's waits dominate a run, not moto."""
+    its delete fails with InvalidPermission.NotFound). Terraform's waits dominate a run, not moto.
+
+    Replay: under load on this loopback server the provider's HTTP client now and then closes its
+    connection while it reads a response moto has already sent ("https response error StatusCode:
+    200 ... read tcp ...: use of closed network connection"), and the SDK sends the invocation again
+    (same ``amz-sdk-invocation-id``, ``amz-sdk-request: attempt=2``). Executed twice, a create or a
+    delete then fails on its own first run (InvalidPermission.Duplicate, ResourceExistsException,
+    InvalidPermission.NotFound) though AWS did exactly what was asked. A retry of an invocation
+    already answered (status < 500) gets that answer again instead; an answer of 5xx is not kept, so
+    a missing action is still asked, and refused, every time. Each replay is logged."""
 
     def __init__(self, app: Any, path: str) -> None:
         self.app = app
         self.file = open(path, "a", buffering=1)  # noqa: SIM115 - lives as long as the server
         self.lock = threading.Lock()
+        self.answered: OrderedDict[str, tuple[str, list[tuple[str, str]], list[bytes]]] = OrderedDict()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID", "")
         seen: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
-            seen["status"] = int(status.split()[0])
+            seen.update(line=status, headers=list(headers), status=int(status.split()[0]))
             return start_response(status, headers, *rest)
 
-        try:
-            with self.lock:
+        with self.lock:
+            if invocation in self.answered and _attempt(environ.get("HTTP_AMZ_SDK_REQUEST", "")) > 1:
+                line, headers, chunks = self.answered[invocation]
+                start_response(line, headers)
+                self._record(environ, body, int(line.split()[0]), "replayed: the client lost this answer", True)
+                return chunks
+            try:
                 chunks = list(self.app(environ, capture))
-        except Exception as error:  # moto raises NotImplementedError for an action it lacks
-            self._record(environ, body, 500, f"{type(error).__name__}: {error}")
-            raise
+            except Exception as error:  # moto raises NotImplementedError for an action it lacks
+                self._record(environ, body, 500, f"{type(error).__name__}: {error}")
+                raise
+            if invocation and seen.get("status", 500) < 500:
+                self.answered[invocation] = (seen["line"], seen["headers"], chunks)
+                if len(self.answered) > REPLAYS_KEPT:
+                    self.answered.popitem(last=False)
         if seen.get("status", 200) >= 400:
             self._record(environ, body, seen["status"], b"".join(chunks)[:300].decode(errors="replace"))
         return chunks
 
-    def _record(self, environ: dict[str, Any], body: bytes, status: int, response: str) -> None:
+    def _record(self, environ: dict[str, Any], body: bytes, status: int, response: str, replayed: bool = False) -> None:
         record = {
             "method": environ.get("REQUEST_METHOD"),
             "path": environ.get("PATH_INFO"),
@@ -475,10 +510,14 @@ class ErrorLog:
             "status": status,
             "response": response,
         }
+        if replayed:
+            record["replayed"] = True
         self.file.write(json.dumps(record) + "\n")
 
 
 PATCHES[SERIALIZE] = lambda: None  # applied by ErrorLog itself
+PATCHES[REPLAY] = lambda: None  # applied by ErrorLog itself
+PATCHES[ONE_WRITE] = lambda: None  # applied by main's request handler
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -494,13 +533,23 @@ def main(argv: list[str] | None = None) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import run_simple
 
+    class OneWriteHandler(MotoRequestHandler):  # type: ignore[misc]  # moto: not in the venv mypy checks with
+        """werkzeug writes a response's head and body with one unbuffered send each
+        (werkzeug/serving.py WSGIRequestHandler.run_wsgi write(); socketserver's wbufsize 0), and
+        under load the server thread can wait between the two. That gap is where the provider's
+        client loses answers (see ErrorLog). Measured with one attempt per request (max_retries 1), one
+        full e2e run each: 12 requests lost their answer with two sends, 1 with one. Buffered, both go
+        out in the flush that ends write()."""
+
+        wbufsize = 1 << 16
+
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
         args.host,
         args.port,
         ErrorLog(app, args.error_log),
         threaded=True,
-        request_handler=MotoRequestHandler,
+        request_handler=OneWriteHandler,
     )
     return 0
 
