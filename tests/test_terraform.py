@@ -9,7 +9,10 @@ under ``CI=true``, where it is required.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +20,7 @@ import pytest
 from tests.conftest import SynthOutput
 from tests.memo import cached
 from tools.review import diff_documents
-from tools.terraform import Diagnostic, TerraformUnavailableError, prepare, terraform_version
+from tools.terraform import Diagnostic, TerraformUnavailableError, _one_init_at_a_time, prepare, terraform_version
 from tools.validate import VALIDATE_PROVIDER, validate_stacks
 
 STACKS = ["dev", "staging", "prod", "beanstalk"]
@@ -134,3 +137,23 @@ def validations(synth_provider5: SynthOutput) -> dict[str, list[Diagnostic]]:
 def test_terraform_validate_passes_with_the_real_provider(env: str, validations: dict[str, list[Diagnostic]]) -> None:
     errors = [d for d in validations[env] if d.severity == "error"]
     assert not errors, "\n".join(str(d) for d in errors)
+
+
+def test_one_init_at_a_time_holds_the_plugin_cache_against_other_processes(tmp_path: Path) -> None:
+    """Two inits that both find the shared plugin cache empty both install into it, and the second
+    pulls the provider from under a stack the first one linked: the lock is held across processes."""
+    probe = (
+        "import fcntl, sys\n"
+        f"with open({str(tmp_path / '.init.lock')!r}, 'a') as lock:\n"
+        "    try:\n"
+        "        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "    except BlockingIOError:\n"
+        "        sys.exit(3)\n"
+    )
+
+    def other_process() -> int:
+        return subprocess.run([sys.executable, "-c", probe], check=False).returncode
+
+    with _one_init_at_a_time(str(tmp_path)):
+        assert other_process() == 3
+    assert other_process() == 0

@@ -539,7 +539,7 @@ def stale_entries(entries: list[Entry], runs: list[StackRun], all_stacks: set[st
     return stale
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stacks", default="", help="comma-separated stack or environment names (default: all)")
     parser.add_argument(
@@ -553,8 +553,60 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-scenarios", action="store_true", help="skip dev's upgrade and the rebuilds of dev and the example"
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def _selected(stack_dirs: list[Path], stacks: str) -> list[Path]:
+    """The stacks ``--stacks`` names (stack or environment names), all when empty; SystemExit(2) on an
+    unknown name."""
+    if not stacks:
+        return stack_dirs
+    wanted = {s.strip() for s in stacks.split(",") if s.strip()}
+    unknown = wanted - {d.name for d in stack_dirs} - {d.name.split("-", 1)[-1] for d in stack_dirs}
+    if unknown:
+        print(f"e2e: unknown stack(s) {sorted(unknown)}; have {[d.name for d in stack_dirs]}", file=sys.stderr)
+        raise SystemExit(2)
+    return [d for d in stack_dirs if d.name in wanted or d.name.split("-", 1)[-1] in wanted]
+
+
+def _run_stacks(
+    stack_dirs: list[Path],
+    emulator: Emulator,
+    args: argparse.Namespace,
+    *,
+    binary: str,
+    environ: dict[str, str],
+    entries: list[Entry],
+) -> list[StackRun]:
+    """Every stack's phases against the one emulator, ``args.jobs`` stacks at a time, longest first
+    (scenarios, then size) so the longest never starts last; one line per stack as it ends."""
+
+    def one(directory: Path) -> StackRun:
+        harness = StackHarness(
+            directory,
+            emulator=emulator,
+            binary=binary,
+            environ=environ,
+            entries=entries,
+            verbose=args.verbose,
+            upgrade=None if args.no_scenarios else UPGRADES.get(directory.name),
+            rebuild=not args.no_scenarios and directory.name in REBUILDS,
+        )
+        run = harness.execute()
+        print(run.line(), flush=True)
+        if run.unprotected:
+            print(f"  protection lifted by the emulator override only: {', '.join(run.unprotected)}")
+        for problem in run.problems:
+            print(f"  !! {problem}")
+        return run
+
+    ordered = sorted(stack_dirs, key=lambda d: (d.name not in REBUILDS and d.name not in UPGRADES, -_resource_count(d)))
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        return sorted(pool.map(one, ordered), key=lambda r: r.stack)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     # A SIGTERM (CI cancelling, `timeout`) unwinds like Ctrl-C, so the emulator is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.perf_counter()
@@ -568,13 +620,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(WORKDIR, ignore_errors=True)
     stack_dirs = synthesize(WORKDIR / "out")
     all_stacks = {d.name for d in stack_dirs}
-    if args.stacks:
-        wanted = {s.strip() for s in args.stacks.split(",") if s.strip()}
-        unknown = wanted - {d.name for d in stack_dirs} - {d.name.split("-", 1)[-1] for d in stack_dirs}
-        if unknown:
-            print(f"e2e: unknown stack(s) {sorted(unknown)}; have {[d.name for d in stack_dirs]}", file=sys.stderr)
-            return 2
-        stack_dirs = [d for d in stack_dirs if d.name in wanted or d.name.split("-", 1)[-1] in wanted]
+    stack_dirs = _selected(stack_dirs, args.stacks)
     print(f"e2e: {len(stack_dirs)} stack(s) for AWS provider {VALIDATE_PROVIDER} against moto ({source.how})")
     try:
         with Emulator(WORKDIR) as emulator:
@@ -582,32 +628,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"e2e: emulator on {emulator.endpoint} (pid {emulator.process.pid if emulator.process else '?'}), "
                 f"{len(emulator_server.PATCHES)} runtime patch(es): {', '.join(emulator_server.PATCHES)}"
             )
-
-            def one(directory: Path) -> StackRun:
-                harness = StackHarness(
-                    directory,
-                    emulator=emulator,
-                    binary=binary,
-                    environ=environ,
-                    entries=entries,
-                    verbose=args.verbose,
-                    upgrade=None if args.no_scenarios else UPGRADES.get(directory.name),
-                    rebuild=not args.no_scenarios and directory.name in REBUILDS,
-                )
-                run = harness.execute()
-                print(run.line(), flush=True)
-                if run.unprotected:
-                    print(f"  protection lifted by the emulator override only: {', '.join(run.unprotected)}")
-                for problem in run.problems:
-                    print(f"  !! {problem}")
-                return run
-
-            # Longest first (scenarios, then size), so the longest stack never starts last.
-            ordered = sorted(
-                stack_dirs, key=lambda d: (d.name not in REBUILDS and d.name not in UPGRADES, -_resource_count(d))
-            )
-            with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-                runs = sorted(pool.map(one, ordered), key=lambda r: r.stack)
+            runs = _run_stacks(stack_dirs, emulator, args, binary=binary, environ=environ, entries=entries)
             refused = Counter(f"{e['operation'] or e['path']} {e['status']}" for e in emulator.errors())
             replayed = Counter(e["operation"] or e["path"] for e in emulator.replays())
     except EmulatorUnavailableError as error:

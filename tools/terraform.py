@@ -14,6 +14,7 @@ so the ~700 MB provider is linked, never copied, per stack.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
@@ -23,7 +24,8 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,6 +185,22 @@ class Result:
 _INIT_LOCK = threading.Lock()
 
 
+@contextmanager
+def _one_init_at_a_time(cache: str | None) -> Iterator[None]:
+    """Hold the plugin cache for one ``terraform init``, across threads and processes (xdist workers,
+    ``make review`` beside the tests). The cache is not safe for concurrent installs: two inits that
+    both find it empty both install the provider ("mkdir ...: file exists"), and the second replaces
+    the directory a stack the first one linked is being validated with ("could not read package
+    directory ... no such file or directory", seen in a fresh clone's ``make test``)."""
+    with _INIT_LOCK:
+        if not cache:
+            yield
+            return
+        with open(Path(cache) / ".init.lock", "a") as lock:  # flock: released when the file closes
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+
 class Workspace:
     """One stack's directory (``cdk.tf.json`` plus override files) and the terraform that runs there."""
 
@@ -217,8 +235,7 @@ class Workspace:
     def init(self, *, backend: bool = False, backend_config: Sequence[str] = ()) -> Result:
         args = ["init", "-no-color", "-input=false"]
         args += ["-reconfigure", *(f"-backend-config={c}" for c in backend_config)] if backend else ["-backend=false"]
-        # The plugin cache is not safe for concurrent installs ("mkdir ...: file exists"): one init at a time.
-        with _INIT_LOCK:
+        with _one_init_at_a_time(self.environ.get("TF_PLUGIN_CACHE_DIR")):
             return self.run(*args, check=True)
 
     def validate(self) -> list[Diagnostic]:
