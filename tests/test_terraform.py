@@ -8,6 +8,7 @@ under ``CI=true``, where it is required.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,7 +21,16 @@ import pytest
 from tests.conftest import SynthOutput
 from tests.memo import cached
 from tools.review import diff_documents
-from tools.terraform import Diagnostic, TerraformUnavailableError, _one_init_at_a_time, prepare, terraform_version
+from tools.terraform import (
+    PROVIDER,
+    Diagnostic,
+    TerraformUnavailableError,
+    Workspace,
+    _one_init_at_a_time,
+    _os_arch,
+    prepare,
+    terraform_version,
+)
 from tools.validate import VALIDATE_PROVIDER, validate_stacks
 
 STACKS = ["dev", "staging", "prod", "beanstalk"]
@@ -157,3 +167,29 @@ def test_one_init_at_a_time_holds_the_plugin_cache_against_other_processes(tmp_p
     with _one_init_at_a_time(str(tmp_path)):
         assert other_process() == 3
     assert other_process() == 0
+
+
+@pytest.mark.slow
+def test_init_in_a_new_directory_links_the_cached_provider_without_reinstalling_it(tmp_path: Path) -> None:
+    """A new directory (no lock file) must not install the provider into the shared cache again: that
+    replaces the cache entry under stacks already running plan or validate from it."""
+    try:
+        binary, environ, _ = prepare(VALIDATE_PROVIDER)
+    except TerraformUnavailableError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"terraform is required under CI=true: {error}")
+        pytest.skip(f"plugin cache check skipped: {error}")
+    config = {"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": VALIDATE_PROVIDER}}}}
+    entry = Path(environ["TF_PLUGIN_CACHE_DIR"], PROVIDER, VALIDATE_PROVIDER, _os_arch())
+
+    def init(name: str) -> None:
+        directory = tmp_path / name
+        directory.mkdir()
+        (directory / "main.tf.json").write_text(json.dumps(config))
+        Workspace(directory, binary=binary, environ=environ).init()
+
+    init("first")  # fills the cache when it is empty
+    before = entry.lstat()
+    init("second")
+    after = entry.lstat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)

@@ -9,7 +9,8 @@ Where the provider comes from (the first that applies):
    then the whole filesystem), cached in ``build/terraform/mirror``, announced in one line.
 
 Every stack shares one plugin cache (``TF_PLUGIN_CACHE_DIR``, default ``build/terraform/plugin-cache``),
-so the ~700 MB provider is linked, never copied, per stack.
+so the ~700 MB provider is linked, never copied, per stack: filled by the first ``terraform init`` (one
+at a time across processes), then only linked from (``plugin_cache_may_break_dependency_lock_file``).
 """
 
 from __future__ import annotations
@@ -162,7 +163,15 @@ def cli_config(source: ProviderSource, environ: Mapping[str, str] | None = None)
         )
     BUILD.mkdir(parents=True, exist_ok=True)
     config = BUILD / ("terraformrc-mirror" if source.mirror else "terraformrc-registry")
-    config.write_text(f'{installation}plugin_cache_dir = "{cache}"\n')
+    # Without a lock file entry (every directory these tools create is new), terraform init does not
+    # link the cached provider but installs it into the cache again, replacing the entry that stacks
+    # already initialized are running plan or validate from ("no package for ... cached in
+    # .terraform/providers"; checked: the entry's mtime changes on each init). Reusing the cache entry
+    # writes a lock file with the local platform's hash only: fine for these throwaway directories,
+    # and users' own `cdktf` runs do not use this configuration.
+    config.write_text(
+        f'{installation}plugin_cache_dir = "{cache}"\nplugin_cache_may_break_dependency_lock_file = true\n'
+    )
     return {
         "TF_CLI_CONFIG_FILE": str(config),
         "TF_PLUGIN_CACHE_DIR": str(cache),
