@@ -111,14 +111,21 @@ def test_us_east_1_resources_use_the_aliased_provider_not_a_per_resource_region(
 # --- terraform validate -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def validations(synth_provider5: SynthOutput) -> dict[str, list[Diagnostic]]:
+def _terraform(what: str) -> tuple[str, dict[str, str]]:
+    """The terraform binary and environment for the validate provider; without them ``what`` is
+    skipped with one line saying why, except under ``CI=true``, where it fails."""
     try:
         binary, environ, _ = prepare(VALIDATE_PROVIDER)
     except TerraformUnavailableError as error:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"terraform validate is required under CI=true: {error}")
-        pytest.skip(f"terraform validate tier skipped: {error}")
+            pytest.fail(f"{what} is required under CI=true: {error}")
+        pytest.skip(f"{what} skipped: {error}")
+    return binary, environ
+
+
+@pytest.fixture(scope="session")
+def validations(synth_provider5: SynthOutput) -> dict[str, list[Diagnostic]]:
+    binary, environ = _terraform("terraform validate tier")
     version = terraform_version(binary)
     dirs = {env: synth_provider5.stack_dir(env) for env in STACKS}
     # Validate is a pure function of the stack's JSON and the terraform and provider releases: a
@@ -173,12 +180,7 @@ def test_one_init_at_a_time_holds_the_plugin_cache_against_other_processes(tmp_p
 def test_init_in_a_new_directory_links_the_cached_provider_without_reinstalling_it(tmp_path: Path) -> None:
     """A new directory (no lock file) must not install the provider into the shared cache again: that
     replaces the cache entry under stacks already running plan or validate from it."""
-    try:
-        binary, environ, _ = prepare(VALIDATE_PROVIDER)
-    except TerraformUnavailableError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"terraform is required under CI=true: {error}")
-        pytest.skip(f"plugin cache check skipped: {error}")
+    binary, environ = _terraform("plugin cache check")
     config = {"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": VALIDATE_PROVIDER}}}}
     entry = Path(environ["TF_PLUGIN_CACHE_DIR"], PROVIDER, VALIDATE_PROVIDER, _os_arch())
 
